@@ -6,10 +6,22 @@ import picocli.CommandLine.Command;
 /** Entry point of ./offramp. */
 @Command(name = "offramp", mixinStandardHelpOptions = true, version = "offramp 0.1.0",
         description = "Early-exit inference for transformer language models on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, VerifyCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        CommandLine cl = new CommandLine(new Main());
+        // a user error (bad file, unknown model, malformed row) prints one clear line, not a stack trace
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("offramp: " + describe(ex));
+            if (System.getenv("OFFRAMP_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+            return 2;
+        });
+        System.exit(cl.execute(args));
+    }
+
+    static String describe(Throwable ex) {
+        String msg = ex.getMessage();
+        return msg == null || msg.isBlank() ? ex.getClass().getSimpleName() : msg;
     }
 
     @Override
