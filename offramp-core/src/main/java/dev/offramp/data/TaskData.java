@@ -15,4 +15,12 @@ public record TaskData(Task task, List<Example> train, List<Example> dev, String
         train = List.copyOf(train);
         dev = List.copyOf(dev);
     }
+
+    /** The training examples; an error naming the task when it has none here (QNLI: dev only). */
+    public List<Example> requireTrain() {
+        if (train.isEmpty()) {
+            throw new IllegalStateException(task.displayName() + " has no training examples here (" + note + ")");
+        }
+        return train;
+    }
 }
