@@ -18,6 +18,28 @@ final class BasicTokenizer {
     static final int CJK = 16;         // handle_chinese_chars puts spaces around it
     static final int NONSPACING = 32;  // strip_accents drops it after NFD: category Mn
 
+    /**
+     * Where HF's categories differ from the JDK's. HF takes Cc/Cf/Co, Mn and P* from the Rust crate
+     * unicode_categories 0.1.1, frozen at about Unicode 9, while JDK 25 knows Unicode 16: characters assigned since
+     * are plain letters to HF (no removal, no split, no accent stripping), and four changed category. Triples
+     * {first, last, HF's flags among REMOVE|PUNCT|NONSPACING}; ranges span gaps whose characters are plain in both.
+     * Found by comparing every code point with HF's tokenizer (WordPieceUnicodeSweepTest keeps it true).
+     */
+    private static final int[] UNICODE9_OVERRIDES = {
+            0x061D, 0x061D, 0, 0x07FD, 0x07FD, 0, 0x0890, 0x08E2, 0, 0x09FD, 0x09FE, 0,
+            0x0A76, 0x0A76, 0, 0x0AFA, 0x0AFF, 0, 0x0B55, 0x0B55, 0, 0x0C04, 0x0C3C, 0,
+            0x0C77, 0x0C77, 0, 0x0C84, 0x0C84, 0, 0x0D00, 0x0D00, 0, 0x0D3B, 0x0D3C, 0,
+            0x0D81, 0x0D81, 0, 0x0EBA, 0x0EBA, 0, 0x0ECE, 0x0ECE, 0, 0x166D, 0x166D, PUNCT,
+            0x1734, 0x1734, NONSPACING, 0x180F, 0x1886, 0, 0x1ABF, 0x1ACE, 0, 0x1B4E, 0x1B4F, 0,
+            0x1B7D, 0x1B7F, 0, 0x1DF6, 0x1DFB, 0, 0x2E43, 0x2E5D, 0, 0xA82C, 0xA82C, 0,
+            0xA8C5, 0xA8C5, 0, 0xA8FF, 0xA8FF, 0, 0xA9BD, 0xA9BD, 0, 0x10D24, 0x10F89, 0,
+            0x11070, 0x11074, 0, 0x110C2, 0x110CD, 0, 0x111C9, 0x111C9, PUNCT, 0x111CF, 0x111CF, 0,
+            0x1123E, 0x11241, 0, 0x1133B, 0x1133B, 0, 0x113BB, 0x1145E, 0, 0x11660, 0x1166C, 0,
+            0x116B9, 0x116B9, 0, 0x1171E, 0x1171E, NONSPACING, 0x1182F, 0x11FFF, 0, 0x12FF1, 0x13455, 0,
+            0x1611E, 0x1612F, 0, 0x16D6D, 0x16F4F, 0, 0x16FE2, 0x16FE4, 0, 0x1CF00, 0x1CF46, 0,
+            0x1E000, 0x1E5FF, 0, 0x1E944, 0x1E95F, 0,
+    };
+
     private static final byte[] BMP_FLAGS = bmpFlags();
 
     final boolean cleanText;
@@ -135,7 +157,28 @@ final class BasicTokenizer {
         if (type == Character.NON_SPACING_MARK) {
             f |= NONSPACING;
         }
+        int override = unicode9Override(cp);
+        if (override >= 0) {
+            f = (f & ~(REMOVE | PUNCT | NONSPACING)) | override;
+        }
         return f;
+    }
+
+    /** HF's REMOVE|PUNCT|NONSPACING flags for a code point in UNICODE9_OVERRIDES, or -1 if it is not in a range. */
+    private static int unicode9Override(int cp) {
+        int lo = 0;
+        int hi = UNICODE9_OVERRIDES.length / 3 - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (cp < UNICODE9_OVERRIDES[3 * mid]) {
+                hi = mid - 1;
+            } else if (cp > UNICODE9_OVERRIDES[3 * mid + 1]) {
+                lo = mid + 1;
+            } else {
+                return UNICODE9_OVERRIDES[3 * mid + 2];
+            }
+        }
+        return -1;
     }
 
     /** Cc, Cf, Co and (only possible in Java strings) Cs; unassigned code points (Cn) are kept, as in HF. */

@@ -184,7 +184,7 @@ public final class WordPieceTokenizer {
     /**
      * Loads a BERT vocab.txt (one token per line, id = line number from 0), as Google's BERT and HF's
      * BertTokenizer read it: the BERT normalizer with accents stripped iff lowercased, [PAD] [UNK] [CLS] [SEP] [MASK]
-     * as literal special tokens, "##" continuations, 100 characters per word.
+     * as literal special tokens, "##" continuations, 100 characters per word. The file must be valid UTF-8.
      */
     public static WordPieceTokenizer fromVocabTxt(Path file, boolean lowercase) {
         try {
@@ -209,15 +209,11 @@ public final class WordPieceTokenizer {
             int nl = text.indexOf('\n', start);
             int end = nl < 0 ? text.length() : nl;
             int trimmed = end;
-            while (trimmed > start && Character.isWhitespace(text.charAt(trimmed - 1))) {
+            while (trimmed > start && BasicTokenizer.isWhiteSpace(text.charAt(trimmed - 1))) {
                 trimmed--; // HF's WordPiece::read_file trims the line end (\r included)
             }
-            String token = text.substring(start, trimmed);
-            if (vocab.putIfAbsent(token, id) != null) {
-                // HF keeps the last id for a repeated line; both BERT vocabularies have none, so say so loudly
-                throw new IllegalArgumentException(source + ": line " + (id + 1) + ": token '" + token
-                        + "' repeats line " + (vocab.get(token) + 1));
-            }
+            // a repeated line takes the later id, as in HF (BERT's own vocabularies have none)
+            vocab.put(text.substring(start, trimmed), id);
             id++;
             start = nl < 0 ? text.length() : nl + 1;
         }

@@ -1,6 +1,7 @@
 package dev.offramp.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.util.PairList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -153,7 +154,7 @@ class WordPieceReferenceTest {
 
     private int comparePairs(String file, List<String[]> pairs) {
         WordPieceTokenizer tok = ours.get(file);
-        var list = new ai.djl.util.PairList<String, String>();
+        var list = new PairList<String, String>();
         for (String[] p : pairs) {
             list.add(p[0], p[1]);
         }
