@@ -16,7 +16,7 @@ public final class BertWeights {
     public final float[] embLnGamma;          // (H)
     public final float[] embLnBeta;           // (H)
     public final Layer[] layers;              // L of them
-    /** Pooler dense (H, H) [in, out] and bias (H); null when the checkpoint has none (bge, MiniLM ONNX). */
+    /** Pooler dense (H, H) [in, out] and bias (H); null when the checkpoint has none (the bge ONNX export). */
     public final float[] poolerW;
     public final float[] poolerB;
 

@@ -1,0 +1,99 @@
+package dev.offramp.weights;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.model.BertConfig;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Saves weights as a Hugging Face BertModel folder ({@code config.json}, {@code model.safetensors} with
+ * BertModel tensor names, and {@code tokenizer.json} when known) that {@link HuggingFaceFolderLoader} and
+ * {@code transformers.AutoModel.from_pretrained} both read. Linear weights are written [out, in] as PyTorch
+ * expects; the pooler is written only when the weights have one.
+ */
+public final class HuggingFaceFolderWriter {
+    private HuggingFaceFolderWriter() {}
+
+    public static void write(PretrainedModel model, Path dir) {
+        write(model.weights(), dir);
+        if (model.tokenizerJson() != null) {
+            try {
+                Path target = dir.resolve(HuggingFaceFolderLoader.TOKENIZER);
+                if (!Files.exists(target) || !Files.isSameFile(model.tokenizerJson(), target)) {
+                    Files.copy(model.tokenizerJson(), target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot copy " + model.tokenizerJson() + " to " + dir + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    public static void write(BertWeights w, Path dir) {
+        BertConfig c = w.config;
+        int h = c.hidden(), in = c.intermediate();
+        SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt").metadata("producer", "offramp");
+        st.add("embeddings.word_embeddings.weight", w.wordEmbeddings, c.vocabSize(), h);
+        st.add("embeddings.position_embeddings.weight", w.positionEmbeddings, c.maxPositions(), h);
+        st.add("embeddings.token_type_embeddings.weight", w.tokenTypeEmbeddings, c.typeVocabSize(), h);
+        st.add("embeddings.LayerNorm.weight", w.embLnGamma, h);
+        st.add("embeddings.LayerNorm.bias", w.embLnBeta, h);
+        for (int i = 0; i < w.layers.length; i++) {
+            BertWeights.Layer l = w.layers[i];
+            String p = "encoder.layer." + i + ".";
+            linear(st, p + "attention.self.query", l.wq, l.bq, h, h);
+            linear(st, p + "attention.self.key", l.wk, l.bk, h, h);
+            linear(st, p + "attention.self.value", l.wv, l.bv, h, h);
+            linear(st, p + "attention.output.dense", l.wo, l.bo, h, h);
+            st.add(p + "attention.output.LayerNorm.weight", l.ln1Gamma, h);
+            st.add(p + "attention.output.LayerNorm.bias", l.ln1Beta, h);
+            linear(st, p + "intermediate.dense", l.wIn, l.bIn, h, in);
+            linear(st, p + "output.dense", l.wOut, l.bOut, in, h);
+            st.add(p + "output.LayerNorm.weight", l.ln2Gamma, h);
+            st.add(p + "output.LayerNorm.bias", l.ln2Beta, h);
+        }
+        if (w.poolerW != null) linear(st, "pooler.dense", w.poolerW, w.poolerB, h, h);
+        try {
+            Files.createDirectories(dir);
+            st.write(dir.resolve(HuggingFaceFolderLoader.WEIGHTS));
+            writeConfig(c, dir.resolve(HuggingFaceFolderLoader.CONFIG));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** [in, out] engine layout → [out, in] PyTorch Linear layout. */
+    private static void linear(SafetensorsWriter st, String module, float[] w, float[] b, int in, int out) {
+        st.add(module + ".weight", OnnxBertImporter.transpose(w, in, out), out, in);
+        st.add(module + ".bias", b, out);
+    }
+
+    private static void writeConfig(BertConfig c, Path file) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode o = json.createObjectNode();
+        o.putArray("architectures").add("BertModel");
+        o.put("model_type", "bert");
+        o.put("vocab_size", c.vocabSize());
+        o.put("hidden_size", c.hidden());
+        o.put("num_hidden_layers", c.layers());
+        o.put("num_attention_heads", c.heads());
+        o.put("intermediate_size", c.intermediate());
+        o.put("max_position_embeddings", c.maxPositions());
+        o.put("type_vocab_size", c.typeVocabSize());
+        o.put("layer_norm_eps", Double.parseDouble(Float.toString(c.layerNormEps()))); // 1e-12, not 9.9999999e-13
+        o.put("hidden_act", c.activation() == BertConfig.Activation.GELU_EXACT ? "gelu" : "gelu_new");
+        o.put("hidden_dropout_prob", 0.1);
+        o.put("attention_probs_dropout_prob", 0.1);
+        o.put("initializer_range", 0.02);
+        o.put("pad_token_id", 0);
+        o.put("position_embedding_type", "absolute");
+        o.put("torch_dtype", "float32");
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        json.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), o);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}
