@@ -1,22 +1,265 @@
 package dev.offramp.kernels;
 
 /**
- * Matrix multiplication, the engine's hot loop. PLACEHOLDER: delegates to the scalar twin until the
- * Vector API kernel lands; the signatures are final.
+ * Matrix multiplication, the engine's hot loop (GotoBLAS-style blocking around one register-tile kernel).
+ *
+ * <pre>
+ * for each k-block  [p0, p0+kc)          kc ≤ KC = 384: one block when K = 384
+ *   (gemm only) pack op(B) panels of this thread's columns      → bPack  (kc × NR per panel)
+ *   for each m-block [i0, i0+mc)         mc ≤ MC = 128
+ *     pack op(A) rows into MR-row strips                         → aPack  (kc × MR per strip)
+ *     for each NR-column panel of this thread
+ *       for each MR-row strip: micro-kernel → C tile (MR × NR)   first k-block stores, later ones add
+ * </pre>
+ *
+ * The threads split the NR-column panels (or the MR-row strips when N is narrow). {@link #matmul} takes B
+ * packed once at load time ({@link PackedMatrix}); {@link #gemm} packs both operands per call, which is what
+ * the backward passes (dX = dY·Wᵀ, dW = Xᵀ·dY) and attention need.
  */
 public final class Gemm {
     private Gemm() {}
 
+    /** Rows of the register tile. */
+    static final int MR = 8;
+    /** Columns of the register tile: two vectors of the preferred species (32 floats with AVX-512). */
+    static final int NR = KernelConfig.VECTOR ? PanamaGemm.NR : 32;
+    /** Depth of a k-block; 384 keeps the model's K = 384 in one block (the first block stores C). */
+    static final int KC = 384;
+    /** Rows of A packed at once (mc × kc floats ≈ 196 KB, resident in L2). */
+    static final int MC = 128;
+    /** Columns of op(B) packed at once by {@link #gemm} per thread (kc × NC floats ≈ 1.2 MB). */
+    static final int NC = 24 * NR;
+    /** Below this many multiply-adds a GEMM runs on the caller only: the hand-off would cost more. */
+    static final long PARALLEL_MIN_MACS = 1L << 18;
+
     /** C[m×n] (+)= A[m×k] · B, with B packed once ({@link PackedMatrix}); A row-major with leading dim lda. */
     public static void matmul(float[] a, int aOff, int lda, PackedMatrix b, float[] c, int cOff, int ldc,
                               int m, boolean accumulate) {
-        ScalarGemm.gemm(false, false, m, b.n, b.k, a, aOff, lda, b.data, 0, b.n, c, cOff, ldc, accumulate);
+        final int n = b.n, k = b.k;
+        checkArgs("matmul", false, m, n, k, a, aOff, lda, c, cOff, ldc);
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            if (!accumulate) zero(c, cOff, ldc, m, n);
+            return;
+        }
+        final int panels = PackedMatrix.panels(n), strips = (m + MR - 1) / MR;
+        if (Parallel.threads() == 1 || (long) m * n * k < PARALLEL_MIN_MACS) {
+            matmulBlock(a, aOff, lda, b, c, cOff, ldc, 0, m, 0, panels, accumulate);
+        } else if (splitOverColumns(panels, strips)) {
+            Parallel.forRange(panels, (j0, j1) -> matmulBlock(a, aOff, lda, b, c, cOff, ldc, 0, m, j0, j1, accumulate));
+        } else {
+            Parallel.forRange(strips, (s0, s1) -> matmulBlock(a, aOff, lda, b, c, cOff, ldc,
+                    s0 * MR, Math.min(m, s1 * MR), 0, panels, accumulate));
+        }
     }
 
     /** C[m×n] (+)= op(A)[m×k] · op(B)[k×n]; the general form used by backward passes. */
     public static void gemm(boolean transA, boolean transB, int m, int n, int k,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, boolean accumulate) {
-        ScalarGemm.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+        checkArgs("gemm", transA, m, n, k, a, aOff, lda, c, cOff, ldc);
+        checkOperand("gemm", "B", transB, k, n, b, bOff, ldb);
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            if (!accumulate) zero(c, cOff, ldc, m, n);
+            return;
+        }
+        final int panels = PackedMatrix.panels(n), strips = (m + MR - 1) / MR;
+        if (Parallel.threads() == 1 || (long) m * n * k < PARALLEL_MIN_MACS) {
+            gemmBlock(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, 0, m, 0, panels, accumulate);
+        } else if (splitOverColumns(panels, strips)) {
+            Parallel.forRange(panels, (j0, j1) -> gemmBlock(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
+                    c, cOff, ldc, 0, m, j0, j1, accumulate));
+        } else {
+            Parallel.forRange(strips, (s0, s1) -> gemmBlock(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
+                    c, cOff, ldc, s0 * MR, Math.min(m, s1 * MR), 0, panels, accumulate));
+        }
+    }
+
+    /** Column panels split evenly over the threads unless there are too few of them and rows are plentiful. */
+    private static boolean splitOverColumns(int panels, int strips) {
+        int t = Parallel.threads();
+        if (panels >= 2 * t || panels % t == 0) return true;
+        return strips < 2 * t && panels >= strips;
+    }
+
+    // ---- drivers (one thread's share) ------------------------------------------------------------------
+
+    /** Rows [m0, m1) × panels [j0, j1) of C = A · packed B. */
+    private static void matmulBlock(float[] a, int aOff, int lda, PackedMatrix b, float[] c, int cOff, int ldc,
+                                    int m0, int m1, int j0, int j1, boolean accumulate) {
+        final int n = b.n, k = b.k;
+        final int kBlocks = (k + KC - 1) / KC, kcMax = (k + kBlocks - 1) / kBlocks;  // balanced k-blocks
+        Scratch s = Scratch.get(Math.min(MC, roundUp(m1 - m0, MR)) * kcMax, 0);
+        for (int p0 = 0; p0 < k; p0 += kcMax) {
+            final int kc = Math.min(kcMax, k - p0);
+            final boolean addC = accumulate || p0 > 0;
+            for (int i0 = m0; i0 < m1; i0 += MC) {
+                final int mc = Math.min(MC, m1 - i0);
+                packA(false, a, aOff, lda, i0, mc, p0, kc, s.aPack);
+                for (int j = j0; j < j1; j++) {
+                    final int col = j * NR, nr = Math.min(NR, n - col), bpOff = j * k * NR + p0 * NR;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        kernel(kc, s.aPack, ir * kc, b.data, bpOff, c, cOff + (i0 + ir) * ldc + col, ldc,
+                                Math.min(MR, mc - ir), nr, addC, s.tile);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rows [m0, m1) × panels [j0, j1) of C = op(A) · op(B), packing B in NC-column blocks. */
+    private static void gemmBlock(boolean transA, boolean transB, int m, int n, int k,
+                                  float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                  float[] c, int cOff, int ldc, int m0, int m1, int j0, int j1, boolean accumulate) {
+        final int kBlocks = (k + KC - 1) / KC, kcMax = (k + kBlocks - 1) / kBlocks;
+        final int ncPanels = NC / NR;
+        Scratch s = Scratch.get(Math.min(MC, roundUp(m1 - m0, MR)) * kcMax,
+                Math.min(ncPanels, j1 - j0) * NR * kcMax);
+        for (int jc = j0; jc < j1; jc += ncPanels) {
+            final int jcEnd = Math.min(j1, jc + ncPanels);
+            final int col0 = jc * NR, ncols = Math.min(n, jcEnd * NR) - col0;
+            for (int p0 = 0; p0 < k; p0 += kcMax) {
+                final int kc = Math.min(kcMax, k - p0);
+                final boolean addC = accumulate || p0 > 0;
+                packB(transB, b, bOff, ldb, p0, kc, col0, ncols, s.bPack);
+                for (int i0 = m0; i0 < m1; i0 += MC) {
+                    final int mc = Math.min(MC, m1 - i0);
+                    packA(transA, a, aOff, lda, i0, mc, p0, kc, s.aPack);
+                    for (int j = jc; j < jcEnd; j++) {
+                        final int col = j * NR, nr = Math.min(NR, n - col), bpOff = (j - jc) * kc * NR;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            kernel(kc, s.aPack, ir * kc, s.bPack, bpOff, c, cOff + (i0 + ir) * ldc + col, ldc,
+                                    Math.min(MR, mc - ir), nr, addC, s.tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff,
+                               float[] c, int cOff, int ldc, int mr, int nr, boolean addC, float[] tile) {
+        if (KernelConfig.VECTOR) PanamaGemm.kernel(kc, ap, aOff, bp, bOff, c, cOff, ldc, mr, nr, addC, tile);
+        else ScalarGemm.microKernel(kc, ap, aOff, bp, bOff, c, cOff, ldc, mr, nr, addC, tile);
+    }
+
+    // ---- packing -----------------------------------------------------------------------------------------
+
+    /**
+     * Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into MR-row strips: strip t holds
+     * {@code dst[t·MR·kc + p·MR + r] = op(A)(i0 + t·MR + r, p0 + p)}, zero rows past mc.
+     */
+    static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+        for (int t0 = 0; t0 < mc; t0 += MR) {
+            final int mr = Math.min(MR, mc - t0), base = t0 * kc;
+            if (!transA) {
+                // op(A)(i, p) = a[i·lda + p]: read each row contiguously, write with stride MR
+                for (int r = 0; r < mr; r++) {
+                    final int src = aOff + (i0 + t0 + r) * lda + p0;
+                    for (int p = 0; p < kc; p++) dst[base + p * MR + r] = a[src + p];
+                }
+            } else {
+                // op(A)(i, p) = a[p·lda + i]: the MR values of one p are contiguous
+                for (int p = 0; p < kc; p++) {
+                    final int src = aOff + (p0 + p) * lda + i0 + t0, d = base + p * MR;
+                    for (int r = 0; r < mr; r++) dst[d + r] = a[src + r];
+                }
+            }
+            if (mr < MR) {
+                for (int p = 0; p < kc; p++) {
+                    for (int r = mr; r < MR; r++) dst[base + p * MR + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs depth [p0, p0+kc) × columns [col0, col0+ncols) of op(B) into NR-column panels:
+     * {@code dst[q·kc·NR + p·NR + j] = op(B)(p0 + p, col0 + q·NR + j)}, zero columns past ncols.
+     */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int col0, int ncols,
+                      float[] dst) {
+        for (int q0 = 0; q0 < ncols; q0 += NR) {
+            final int nr = Math.min(NR, ncols - q0), base = (q0 / NR) * kc * NR;
+            if (!transB) {
+                // op(B)(p, j) = b[p·ldb + j]: one row of the panel is a contiguous copy
+                for (int p = 0; p < kc; p++) {
+                    System.arraycopy(b, bOff + (p0 + p) * ldb + col0 + q0, dst, base + p * NR, nr);
+                }
+            } else {
+                // op(B)(p, j) = b[j·ldb + p]: read each stored row contiguously, write with stride NR
+                for (int j = 0; j < nr; j++) {
+                    final int src = bOff + (col0 + q0 + j) * ldb + p0;
+                    for (int p = 0; p < kc; p++) dst[base + p * NR + j] = b[src + p];
+                }
+            }
+            if (nr < NR) {
+                for (int p = 0; p < kc; p++) {
+                    java.util.Arrays.fill(dst, base + p * NR + nr, base + (p + 1) * NR, 0f);
+                }
+            }
+        }
+    }
+
+    /** Copies (or adds) the valid mr×nr corner of an MR×NR tile into C; the edge-tile path of both kernels. */
+    static void storeTile(float[] tile, float[] c, int cOff, int ldc, int mr, int nr, boolean addC) {
+        for (int r = 0; r < mr; r++) {
+            final int ci = cOff + r * ldc, ti = r * NR;
+            if (addC) {
+                for (int j = 0; j < nr; j++) c[ci + j] += tile[ti + j];
+            } else {
+                System.arraycopy(tile, ti, c, ci, nr);
+            }
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+
+    private static void zero(float[] c, int cOff, int ldc, int m, int n) {
+        for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+    }
+
+    private static void checkArgs(String op, boolean transA, int m, int n, int k, float[] a, int aOff, int lda,
+                                  float[] c, int cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException(op + ": negative shape m=" + m + ", n=" + n + ", k=" + k);
+        }
+        checkOperand(op, "A", transA, m, k, a, aOff, lda);
+        checkOperand(op, "C", false, m, n, c, cOff, ldc);
+    }
+
+    /** op(X) is rows×cols; X itself is stored row-major with leading dimension ld. */
+    private static void checkOperand(String op, String name, boolean trans, int rows, int cols, float[] x, int off,
+                                     int ld) {
+        if (rows == 0 || cols == 0) return;
+        final int storedRows = trans ? cols : rows, storedCols = trans ? rows : cols;
+        if (ld < storedCols) {
+            throw new IllegalArgumentException(op + ": leading dimension of " + name + " is " + ld + " but "
+                    + (trans ? "its transpose " : "it ") + "has " + storedCols + " columns");
+        }
+        long last = (long) off + (long) (storedRows - 1) * ld + storedCols;
+        if (off < 0 || last > x.length) {
+            throw new IllegalArgumentException(op + ": " + name + " (" + storedRows + "×" + storedCols + ", ld " + ld
+                    + ", offset " + off + ") needs " + last + " floats but the array has " + x.length);
+        }
+    }
+
+    /** Per-thread packing buffers, grown on demand and then reused (no allocation per GEMM). */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+        float[] aPack = new float[0], bPack = new float[0];
+        final float[] tile = new float[MR * NR];
+
+        static Scratch get(int aSize, int bSize) {
+            Scratch s = LOCAL.get();
+            if (s.aPack.length < aSize) s.aPack = new float[aSize];
+            if (s.bPack.length < bSize) s.bPack = new float[bSize];
+            return s;
+        }
     }
 }

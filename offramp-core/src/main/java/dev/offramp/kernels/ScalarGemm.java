@@ -2,7 +2,8 @@ package dev.offramp.kernels;
 
 /**
  * The scalar twin of {@link Gemm}: plain triple loops, the reference the vector kernels are tested against.
- * Row-major; {@code op(X)} is X or its transpose.
+ * Row-major; {@code op(X)} is X or its transpose. Also holds the scalar twin of the packed micro-kernel,
+ * which {@link Gemm} uses when the Vector API is off.
  */
 public final class ScalarGemm {
     private ScalarGemm() {}
@@ -23,5 +24,24 @@ public final class ScalarGemm {
                 c[ci] = accumulate ? c[ci] + s : s;
             }
         }
+    }
+
+    /**
+     * Scalar twin of {@link PanamaGemm#kernel}: the same packed operands and tile contract
+     * (MR = 8 rows, NR = {@link Gemm#NR} columns). The inner j loop is contiguous, so C2 auto-vectorises it.
+     */
+    static void microKernel(int kc, float[] ap, int aOff, float[] bp, int bOff,
+                            float[] c, int cOff, int ldc, int mr, int nr, boolean addC, float[] tile) {
+        final int nrFull = Gemm.NR;
+        java.util.Arrays.fill(tile, 0, Gemm.MR * nrFull, 0f);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * nrFull;
+            for (int r = 0; r < Gemm.MR; r++) {
+                float av = ap[aOff + p * Gemm.MR + r];
+                int ti = r * nrFull;
+                for (int j = 0; j < nrFull; j++) tile[ti + j] += av * bp[bi + j];
+            }
+        }
+        Gemm.storeTile(tile, c, cOff, ldc, mr, nr, addC);
     }
 }

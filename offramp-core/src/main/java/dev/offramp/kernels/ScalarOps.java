@@ -1,6 +1,6 @@
 package dev.offramp.kernels;
 
-/** Scalar twins of {@link VectorOps}: the reference implementations. */
+/** Scalar twins of {@link VectorOps}: the reference implementations, and the path used without the Vector API. */
 public final class ScalarOps {
     private ScalarOps() {}
 
@@ -22,6 +22,10 @@ public final class ScalarOps {
         for (int i = 0; i < n; i++) y[yOff + i] += x[xOff + i];
     }
 
+    public static void mul(float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] *= x[xOff + i];
+    }
+
     public static float sum(float[] x, int off, int n) {
         float s = 0f;
         for (int i = 0; i < n; i++) s += x[off + i];
@@ -32,5 +36,24 @@ public final class ScalarOps {
         float m = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) m = Math.max(m, x[off + i]);
         return m;
+    }
+
+    public static float sumSqDiff(float[] x, int off, int n, float mean) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            float d = x[off + i] - mean;
+            s += d * d;
+        }
+        return s;
+    }
+
+    public static float expSub(float[] x, int off, int n, float shift) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - shift);
+            x[off + i] = e;
+            s += e;
+        }
+        return s;
     }
 }

@@ -1,39 +1,68 @@
 package dev.offramp.kernels;
 
 /**
- * Small vector primitives the model ops are built from. PLACEHOLDER scalar bodies until the Vector API
- * versions land (their scalar twins then live in {@link ScalarOps}); the signatures are final.
+ * Small vector primitives the model ops are built from. Each dispatches to the Vector API body in
+ * {@link PanamaOps} or to its scalar twin in {@link ScalarOps}; the choice is a static final constant
+ * (see {@link KernelConfig}), so the JIT removes the branch. Results match the twins up to float rounding
+ * (the vector bodies sum in a different order and use fused multiply-adds).
  */
 public final class VectorOps {
     private VectorOps() {}
 
+    /** True when the Vector API bodies are in use (false with -Dofframp.vector=false or without the module). */
+    public static boolean vectorized() {
+        return KernelConfig.VECTOR;
+    }
+
     /** Σ a[aOff+i]·b[bOff+i] for i < n. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        return ScalarOps.dot(a, aOff, b, bOff, n);
+        return KernelConfig.VECTOR ? PanamaOps.dot(a, aOff, b, bOff, n) : ScalarOps.dot(a, aOff, b, bOff, n);
     }
 
     /** y[yOff+i] += alpha·x[xOff+i]. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        ScalarOps.axpy(alpha, x, xOff, y, yOff, n);
+        if (KernelConfig.VECTOR) PanamaOps.axpy(alpha, x, xOff, y, yOff, n);
+        else ScalarOps.axpy(alpha, x, xOff, y, yOff, n);
     }
 
     /** x[off+i] *= alpha. */
     public static void scale(float alpha, float[] x, int off, int n) {
-        ScalarOps.scale(alpha, x, off, n);
+        if (KernelConfig.VECTOR) PanamaOps.scale(alpha, x, off, n);
+        else ScalarOps.scale(alpha, x, off, n);
     }
 
     /** y[yOff+i] += x[xOff+i]. */
     public static void add(float[] x, int xOff, float[] y, int yOff, int n) {
-        ScalarOps.add(x, xOff, y, yOff, n);
+        if (KernelConfig.VECTOR) PanamaOps.add(x, xOff, y, yOff, n);
+        else ScalarOps.add(x, xOff, y, yOff, n);
+    }
+
+    /** y[yOff+i] *= x[xOff+i] (element-wise product, e.g. a gate or a LayerNorm gain). */
+    public static void mul(float[] x, int xOff, float[] y, int yOff, int n) {
+        if (KernelConfig.VECTOR) PanamaOps.mul(x, xOff, y, yOff, n);
+        else ScalarOps.mul(x, xOff, y, yOff, n);
     }
 
     /** Σ x[off+i]. */
     public static float sum(float[] x, int off, int n) {
-        return ScalarOps.sum(x, off, n);
+        return KernelConfig.VECTOR ? PanamaOps.sum(x, off, n) : ScalarOps.sum(x, off, n);
     }
 
-    /** max x[off+i]. */
+    /** max x[off+i]; -∞ when n = 0. */
     public static float max(float[] x, int off, int n) {
-        return ScalarOps.max(x, off, n);
+        return KernelConfig.VECTOR ? PanamaOps.max(x, off, n) : ScalarOps.max(x, off, n);
+    }
+
+    /** Σ (x[off+i] − mean)², the variance numerator of a LayerNorm. */
+    public static float sumSqDiff(float[] x, int off, int n, float mean) {
+        return KernelConfig.VECTOR ? PanamaOps.sumSqDiff(x, off, n, mean) : ScalarOps.sumSqDiff(x, off, n, mean);
+    }
+
+    /**
+     * x[off+i] = exp(x[off+i] − shift) in place; returns the sum of the new values. With shift = max this is the
+     * numerically safe middle step of a softmax (then scale by 1/sum).
+     */
+    public static float expSub(float[] x, int off, int n, float shift) {
+        return KernelConfig.VECTOR ? PanamaOps.expSub(x, off, n, shift) : ScalarOps.expSub(x, off, n, shift);
     }
 }

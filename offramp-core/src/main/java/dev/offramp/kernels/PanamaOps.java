@@ -1,0 +1,128 @@
+package dev.offramp.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API bodies of {@link VectorOps}; only loaded when {@link KernelConfig#VECTOR} is true. Loops over the
+ * preferred species, a scalar loop for the tail. Reductions keep several accumulators so the FMA latency
+ * (4 cycles) does not serialise the loop.
+ */
+final class PanamaOps {
+    private PanamaOps() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= n - 4 * L; i += 4 * L) {
+            s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
+            s1 = FloatVector.fromArray(S, a, aOff + i + L).fma(FloatVector.fromArray(S, b, bOff + i + L), s1);
+            s2 = FloatVector.fromArray(S, a, aOff + i + 2 * L).fma(FloatVector.fromArray(S, b, bOff + i + 2 * L), s2);
+            s3 = FloatVector.fromArray(S, a, aOff + i + 3 * L).fma(FloatVector.fromArray(S, b, bOff + i + 3 * L), s3);
+        }
+        for (; i <= n - L; i += L) {
+            s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
+        }
+        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    static void scale(float alpha, float[] x, int off, int n) {
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        int i = 0;
+        for (; i <= n - L; i += L) FloatVector.fromArray(S, x, off + i).mul(va).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= alpha;
+    }
+
+    static void add(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, y, yOff + i).add(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += x[xOff + i];
+    }
+
+    static void mul(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, y, yOff + i).mul(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] *= x[xOff + i];
+    }
+
+    static float sum(float[] x, int off, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            s0 = s0.add(FloatVector.fromArray(S, x, off + i));
+            s1 = s1.add(FloatVector.fromArray(S, x, off + i + L));
+        }
+        for (; i <= n - L; i += L) s0 = s0.add(FloatVector.fromArray(S, x, off + i));
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[off + i];
+        return s;
+    }
+
+    static float max(float[] x, int off, int n) {
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i <= n - L; i += L) m0 = m0.max(FloatVector.fromArray(S, x, off + i));
+        float m = m0.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) m = Math.max(m, x[off + i]);
+        return m;
+    }
+
+    static float sumSqDiff(float[] x, int off, int n, float mean) {
+        FloatVector vm = FloatVector.broadcast(S, mean);
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            FloatVector d0 = FloatVector.fromArray(S, x, off + i).sub(vm);
+            FloatVector d1 = FloatVector.fromArray(S, x, off + i + L).sub(vm);
+            s0 = d0.fma(d0, s0);
+            s1 = d1.fma(d1, s1);
+        }
+        for (; i <= n - L; i += L) {
+            FloatVector d0 = FloatVector.fromArray(S, x, off + i).sub(vm);
+            s0 = d0.fma(d0, s0);
+        }
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float d = x[off + i] - mean;
+            s += d * d;
+        }
+        return s;
+    }
+
+    static float expSub(float[] x, int off, int n, float shift) {
+        FloatVector vs = FloatVector.broadcast(S, shift);
+        FloatVector s0 = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(vs).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            s0 = s0.add(e);
+        }
+        float s = s0.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - shift);
+            x[off + i] = e;
+            s += e;
+        }
+        return s;
+    }
+}
