@@ -58,8 +58,10 @@ public final class ExitHeads {
      * @param offset first element in params()/grads()
      * @param shape  shape in this class's layout; a matrix is [in, out]
      * @param matrix true for dense weights (saved transposed to PyTorch's [out, in]; weight decay applies)
+     * @param layer  the 0-based layer of the exit it belongs to, or -1 for the shared pooler
+     * @param part   which part of the exit: "layer_norm", "pooler" or "classifier"
      */
-    public record Tensor(String name, int offset, int[] shape, boolean matrix) {
+    public record Tensor(String name, int offset, int[] shape, boolean matrix, int layer, String part) {
         public int size() {
             int s = 1;
             for (int d : shape) s *= d;
@@ -91,21 +93,21 @@ public final class ExitHeads {
 
         List<Tensor> t = new ArrayList<>();
         if (layout.sharedPooler()) {
-            t.add(new Tensor("exits.pooler.dense.weight", poolerWOff, new int[]{h, h}, true));
-            t.add(new Tensor("exits.pooler.dense.bias", poolerBOff, new int[]{h}, false));
+            t.add(new Tensor("exits.pooler.dense.weight", poolerWOff, new int[]{h, h}, true, -1, "pooler"));
+            t.add(new Tensor("exits.pooler.dense.bias", poolerBOff, new int[]{h}, false, -1, "pooler"));
         }
         for (int i = 0; i < l; i++) {
             String p = "exits." + (i + 1) + ".";
             if (layout.layerNorm()) {
-                t.add(new Tensor(p + "layer_norm.weight", lnGammaOff + i * h, new int[]{h}, false));
-                t.add(new Tensor(p + "layer_norm.bias", lnBetaOff + i * h, new int[]{h}, false));
+                t.add(new Tensor(p + "layer_norm.weight", lnGammaOff + i * h, new int[]{h}, false, i, "layer_norm"));
+                t.add(new Tensor(p + "layer_norm.bias", lnBetaOff + i * h, new int[]{h}, false, i, "layer_norm"));
             }
             if (!layout.sharedPooler()) {
-                t.add(new Tensor(p + "pooler.dense.weight", poolerWOff + i * h * h, new int[]{h, h}, true));
-                t.add(new Tensor(p + "pooler.dense.bias", poolerBOff + i * h, new int[]{h}, false));
+                t.add(new Tensor(p + "pooler.dense.weight", poolerWOff + i * h * h, new int[]{h, h}, true, i, "pooler"));
+                t.add(new Tensor(p + "pooler.dense.bias", poolerBOff + i * h, new int[]{h}, false, i, "pooler"));
             }
-            t.add(new Tensor(p + "classifier.weight", classWOff + i * h * k, new int[]{h, k}, true));
-            t.add(new Tensor(p + "classifier.bias", classBOff + i * k, new int[]{k}, false));
+            t.add(new Tensor(p + "classifier.weight", classWOff + i * h * k, new int[]{h, k}, true, i, "classifier"));
+            t.add(new Tensor(p + "classifier.bias", classBOff + i * k, new int[]{k}, false, i, "classifier"));
         }
         tensors = Collections.unmodifiableList(t);
         if (layout.layerNorm()) java.util.Arrays.fill(params, lnGammaOff, lnGammaOff + lnSize, 1f);

@@ -85,6 +85,20 @@ public final class MultiExitModel {
     /** The fine-tuned backbone, or null when the backbone is used as published (frozen mode). */
     public BertWeights fineTunedBackbone() { return fineTunedBackbone; }
 
+    /**
+     * The encoder to run this model with: the fine-tuned backbone when there is one, else the published
+     * backbone the caller loaded from {@link #backbone()}.
+     */
+    public dev.offramp.model.BertEncoder encoder(BertWeights publishedBackbone) {
+        BertWeights w = fineTunedBackbone != null ? fineTunedBackbone : publishedBackbone;
+        if (w == null) throw new IllegalArgumentException("model '" + backbone + "' was not fine-tuned: pass the published backbone's weights");
+        if (w.config.hidden() != heads.hidden || w.config.layers() != heads.layers) {
+            throw new IllegalArgumentException("backbone has " + w.config.layers() + " layers of width " + w.config.hidden()
+                    + ", the exits expect " + heads.layers + " of width " + heads.hidden);
+        }
+        return new dev.offramp.model.BertEncoder(w);
+    }
+
     public TrainingRecord training() { return training; }
 
     public void setTraining(TrainingRecord training) { this.training = training; }

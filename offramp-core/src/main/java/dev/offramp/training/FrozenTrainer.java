@@ -133,7 +133,7 @@ public final class FrozenTrainer {
         float[] batchTargets = new float[bMax];
         int[] perm = allLayers(n);
         SplittableRandom shuffle = new SplittableRandom(o.seed()), dropoutRng = new SplittableRandom(o.seed() ^ 0x5DEECE66DL);
-        AdamW adam = new AdamW(heads, o.weightDecay(), o.trainPooler());
+        AdamW adam = new AdamW(heads, o.weightDecay(), trainable(heads, exits, o.trainPooler()));
         int stepsPerEpoch = (n + bMax - 1) / bMax, totalSteps = stepsPerEpoch * o.epochs();
         int warmupSteps = Math.round(o.warmup() * totalSteps);
 
@@ -216,6 +216,19 @@ public final class FrozenTrainer {
         return c;
     }
 
+    /** Per tensor of heads.tensors(): does this run update it? The exits' own tensors of trained layers, and
+     *  the pooler and LayerNorms only when trainPooler (a shared pooler: whenever any exit trains). */
+    private static boolean[] trainable(ExitHeads heads, int[] exits, boolean trainPooler) {
+        List<ExitHeads.Tensor> ts = heads.tensors();
+        boolean[] t = new boolean[ts.size()];
+        for (int i = 0; i < t.length; i++) {
+            ExitHeads.Tensor tensor = ts.get(i);
+            boolean layerTrained = tensor.layer() < 0 || Arrays.stream(exits).anyMatch(e -> e == tensor.layer());
+            t[i] = layerTrained && (tensor.part().equals("classifier") || trainPooler);
+        }
+        return t;
+    }
+
     private static int[] allLayers(int n) {
         int[] a = new int[n];
         for (int i = 0; i < n; i++) a[i] = i;
@@ -287,13 +300,13 @@ public final class FrozenTrainer {
         private static final float BETA1 = 0.9f, BETA2 = 0.999f, EPS = 1e-8f;
         private final ExitHeads heads;
         private final float weightDecay;
-        private final boolean trainPooler;
+        private final boolean[] trainable;
         private final float[] m, v;
 
-        AdamW(ExitHeads heads, float weightDecay, boolean trainPooler) {
+        AdamW(ExitHeads heads, float weightDecay, boolean[] trainable) {
             this.heads = heads;
             this.weightDecay = weightDecay;
-            this.trainPooler = trainPooler;
+            this.trainable = trainable;
             m = new float[heads.params().length];
             v = new float[heads.params().length];
         }
@@ -301,8 +314,9 @@ public final class FrozenTrainer {
         void step(float lr, int t) {
             float[] p = heads.params(), g = heads.grads();
             float c1 = 1f - (float) Math.pow(BETA1, t), c2 = 1f - (float) Math.pow(BETA2, t);
-            for (ExitHeads.Tensor tensor : heads.tensors()) {
-                if (!trainPooler && !tensor.name().endsWith("classifier.weight") && !tensor.name().endsWith("classifier.bias")) continue;
+            for (int ti = 0; ti < trainable.length; ti++) {
+                if (!trainable[ti]) continue;
+                ExitHeads.Tensor tensor = heads.tensors().get(ti);
                 float wd = tensor.matrix() ? weightDecay : 0f;
                 for (int i = tensor.offset(), end = i + tensor.size(); i < end; i++) {
                     float gi = g[i];

@@ -49,19 +49,16 @@ class ExitHeadsGradientTest {
         float[] w = ExitLoss.jointWeights(L);
         float dropout = 0.3f;
 
-        // analytic
+        // analytic, through the joint step the backbone trainer uses (dropout reseeded per exit, as below)
         heads.zeroGrads();
-        ExitHeads.Activations act = new ExitHeads.Activations(heads, B);
-        float[] pooled = new float[B * H], dPooled = new float[B * H], dLogits = new float[B * k];
         float[][] dHidden = new float[L][n * H];
+        JointExitStep step = new JointExitStep(heads, B);
+        double joint = 0;
         for (int l = 0; l < L; l++) {
-            pooling.pool(hidden[l], offsets, LENGTHS, B, H, pooled, 0);
-            heads.forward(act, l, pooled, 0, B, dropout, new SplittableRandom(100 + l));
-            if (regression) ExitLoss.mseBackward(dLogits, act.probs(), targets, B, w[l]);
-            else ExitLoss.crossEntropyBackward(dLogits, act.probs(), labels, B, k, w[l]);
-            java.util.Arrays.fill(dPooled, 0f);
-            heads.backward(act, pooled, 0, dLogits, dPooled, 0);
-            pooling.unpoolBackward(dPooled, 0, offsets, LENGTHS, B, H, dHidden[l]);
+            float[] only = new float[L];
+            only[l] = w[l];
+            joint += step.run(hidden, offsets, LENGTHS, B, regression ? null : labels, regression ? targets : null,
+                    only, dropout, new SplittableRandom(100 + l), dHidden);
         }
         float[] grads = heads.grads().clone();
 
@@ -77,6 +74,7 @@ class ExitHeadsGradientTest {
             }
             return total;
         };
+        assertEquals(loss.eval(), joint, 1e-6 * Math.abs(joint));
         Checker check = new Checker();
         float[] p = heads.params();
         for (ExitHeads.Tensor t : heads.tensors()) {
