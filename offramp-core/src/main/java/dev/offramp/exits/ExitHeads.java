@@ -10,18 +10,18 @@ import java.util.SplittableRandom;
 
 /**
  * The internal classifiers ("exits"), one after every layer, as in the PABEE, BEEM and ConsistentEE code
- * (methods.md §1). For the pooled vector x (B, H) of layer l:
+ * (methods.md §1). For the pooled vector x (B, H) after layer i:
  *
  * <pre>
- *   n      = LN_l(x)                       optional ({@link ExitLayout#layerNorm()})
+ *   n      = LN_i(x)                       optional ({@link ExitLayout#layerNorm()})
  *   t      = tanh(n · Wp + bp)             the pooler: shared by all exits, or one per exit
  *   u      = dropout(t)                    training only (inverted dropout)
- *   logits = u · Wc_l + bc_l               (B, K)
+ *   logits = u · Wc_i + bc_i               (B, K)
  *   probs  = softmax(logits)               K = 1 (regression): probs = logits, the score
  * </pre>
  *
- * Layers are 0-based in this API (exit {@code l} sits after layer {@code l + 1}); the file names and the loss
- * weights use the 1-based layer number, as methods.md does.
+ * Exits are numbered 1..L as in methods.md and the calibration code: exit i follows layer i. Arrays with
+ * one entry per exit are indexed i − 1.
  *
  * All parameters are slices of one array ({@link #params()}), their gradients slices of another
  * ({@link #grads()}), so an optimizer sees one flat vector (llm.c's layout). Matrices are stored [in, out]
@@ -58,10 +58,10 @@ public final class ExitHeads {
      * @param offset first element in params()/grads()
      * @param shape  shape in this class's layout; a matrix is [in, out]
      * @param matrix true for dense weights (saved transposed to PyTorch's [out, in]; weight decay applies)
-     * @param layer  the 0-based layer of the exit it belongs to, or -1 for the shared pooler
+     * @param exit   the exit it belongs to (1..L), or 0 for the shared pooler
      * @param part   which part of the exit: "layer_norm", "pooler" or "classifier"
      */
-    public record Tensor(String name, int offset, int[] shape, boolean matrix, int layer, String part) {
+    public record Tensor(String name, int offset, int[] shape, boolean matrix, int exit, String part) {
         public int size() {
             int s = 1;
             for (int d : shape) s *= d;
@@ -93,21 +93,21 @@ public final class ExitHeads {
 
         List<Tensor> t = new ArrayList<>();
         if (layout.sharedPooler()) {
-            t.add(new Tensor("exits.pooler.dense.weight", poolerWOff, new int[]{h, h}, true, -1, "pooler"));
-            t.add(new Tensor("exits.pooler.dense.bias", poolerBOff, new int[]{h}, false, -1, "pooler"));
+            t.add(new Tensor("exits.pooler.dense.weight", poolerWOff, new int[]{h, h}, true, 0, "pooler"));
+            t.add(new Tensor("exits.pooler.dense.bias", poolerBOff, new int[]{h}, false, 0, "pooler"));
         }
         for (int i = 0; i < l; i++) {
             String p = "exits." + (i + 1) + ".";
             if (layout.layerNorm()) {
-                t.add(new Tensor(p + "layer_norm.weight", lnGammaOff + i * h, new int[]{h}, false, i, "layer_norm"));
-                t.add(new Tensor(p + "layer_norm.bias", lnBetaOff + i * h, new int[]{h}, false, i, "layer_norm"));
+                t.add(new Tensor(p + "layer_norm.weight", lnGammaOff + i * h, new int[]{h}, false, i + 1, "layer_norm"));
+                t.add(new Tensor(p + "layer_norm.bias", lnBetaOff + i * h, new int[]{h}, false, i + 1, "layer_norm"));
             }
             if (!layout.sharedPooler()) {
-                t.add(new Tensor(p + "pooler.dense.weight", poolerWOff + i * h * h, new int[]{h, h}, true, i, "pooler"));
-                t.add(new Tensor(p + "pooler.dense.bias", poolerBOff + i * h, new int[]{h}, false, i, "pooler"));
+                t.add(new Tensor(p + "pooler.dense.weight", poolerWOff + i * h * h, new int[]{h, h}, true, i + 1, "pooler"));
+                t.add(new Tensor(p + "pooler.dense.bias", poolerBOff + i * h, new int[]{h}, false, i + 1, "pooler"));
             }
-            t.add(new Tensor(p + "classifier.weight", classWOff + i * h * k, new int[]{h, k}, true, i, "classifier"));
-            t.add(new Tensor(p + "classifier.bias", classBOff + i * k, new int[]{k}, false, i, "classifier"));
+            t.add(new Tensor(p + "classifier.weight", classWOff + i * h * k, new int[]{h, k}, true, i + 1, "classifier"));
+            t.add(new Tensor(p + "classifier.bias", classBOff + i * k, new int[]{k}, false, i + 1, "classifier"));
         }
         tensors = Collections.unmodifiableList(t);
         if (layout.layerNorm()) java.util.Arrays.fill(params, lnGammaOff, lnGammaOff + lnSize, 1f);
@@ -170,8 +170,10 @@ public final class ExitHeads {
 
     private int poolerIndex(int layer) { return layout.sharedPooler() ? 0 : layer; }
 
-    private void checkLayer(int layer) {
-        if (layer < 0 || layer >= layers) throw new IllegalArgumentException("exit layer " + layer + " outside 0.." + (layers - 1));
+    /** The 0-based array index of exit (1..L). */
+    private int index(int exit) {
+        if (exit < 1 || exit > layers) throw new IllegalArgumentException("exit " + exit + " outside 1.." + layers);
+        return exit - 1;
     }
 
     // ----------------------------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ public final class ExitHeads {
     public static final class Activations {
         final int h, k;
         int capacity;
-        int batch, layer = -1;
+        int batch, layer = -1;         // layer: 0-based index of the exit last run
         boolean dropped;
         float[] normed = new float[0];   // (B, H) LN output (layerNorm only)
         float[] mean = new float[0];     // (B)
@@ -222,14 +224,15 @@ public final class ExitHeads {
     // forward
 
     /**
-     * Runs exit {@code layer} on pooled (B, H) at pooledOff; results in a.logits()/a.probs().
+     * Runs exit {@code exit} (1..L, after layer exit) on pooled (B, H) at pooledOff; results in
+     * a.logits()/a.probs().
      *
      * @param dropout probability of zeroing a pooler output; used only when rng != null (training)
      * @param rng     the dropout's random source, or null at inference
      */
-    public void forward(Activations a, int layer, float[] pooled, int pooledOff, int b, float dropout,
+    public void forward(Activations a, int exit, float[] pooled, int pooledOff, int b, float dropout,
                         SplittableRandom rng) {
-        checkLayer(layer);
+        int layer = index(exit);
         a.ensure(b);
         a.batch = b;
         a.layer = layer;

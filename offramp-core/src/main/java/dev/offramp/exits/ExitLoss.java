@@ -41,22 +41,25 @@ public final class ExitLoss {
     }
 
     /**
-     * The joint loss weights w_i / Σ w_j with w_i = i (1-based layer number; deeper exits weigh more), over
-     * the given 0-based exit layers: loss = Σ_i w_i·CE_i / Σ_i w_i (PABEE/DeeBERT, methods.md §2).
-     * Returns an array indexed by 0-based layer, zero for layers not listed.
+     * The joint loss weights w_i / Σ w_j with w_i = i (deeper exits weigh more), over the given exits
+     * (numbers 1..L): loss = Σ_i w_i·CE_i / Σ_i w_i (PABEE/DeeBERT, methods.md §2).
+     * Returns an array indexed i − 1 for exit i, zero for exits not listed.
      */
-    public static float[] jointWeights(int totalLayers, int[] exitLayers) {
+    public static float[] jointWeights(int totalLayers, int[] exits) {
         float[] w = new float[totalLayers];
         double sum = 0;
-        for (int l : exitLayers) sum += l + 1;
-        for (int l : exitLayers) w[l] = (float) ((l + 1) / sum);
+        for (int e : exits) {
+            if (e < 1 || e > totalLayers) throw new IllegalArgumentException("exit " + e + " outside 1.." + totalLayers);
+            sum += e;
+        }
+        for (int e : exits) w[e - 1] = (float) (e / sum);
         return w;
     }
 
     /** Joint weights over all layers. */
     public static float[] jointWeights(int totalLayers) {
         int[] all = new int[totalLayers];
-        for (int i = 0; i < totalLayers; i++) all[i] = i;
+        for (int i = 0; i < totalLayers; i++) all[i] = i + 1;
         return jointWeights(totalLayers, all);
     }
 }

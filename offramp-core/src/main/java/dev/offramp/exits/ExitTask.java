@@ -22,6 +22,11 @@ public record ExitTask(String name, List<String> labels, boolean regression) {
         return new ExitTask(name, labels, false);
     }
 
+    /** The exits' view of a data-set task. */
+    public static ExitTask of(dev.offramp.data.Task task) {
+        return new ExitTask(task.name(), task.labelNames(), task.isRegression());
+    }
+
     public static ExitTask regression(String name) {
         return new ExitTask(name, List.of(), true);
     }

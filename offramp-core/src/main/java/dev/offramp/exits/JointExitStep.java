@@ -30,7 +30,7 @@ public final class JointExitStep {
      * @param hiddenByLayer  (L)(N, H): the hidden state after each layer, ragged by offset/length
      * @param labels         (B) classes, or null for regression
      * @param targets        (B) scores for regression, else null
-     * @param weights        (L) loss weight of each exit (0 skips it), e.g. ExitLoss.jointWeights(L)
+     * @param weights        (L) loss weight of exit i at i − 1 (0 skips it), e.g. ExitLoss.jointWeights(L)
      * @param rng            dropout's random source, or null for no dropout
      * @param dHiddenByLayer (L)(N, H) receives (adds) dLoss/dHidden; null (or a null entry) skips that gradient
      * @return the joint loss Σ_l weights[l]·loss_l
@@ -44,7 +44,7 @@ public final class JointExitStep {
         for (int l = 0; l < heads.layers; l++) {
             if (weights[l] == 0f) continue;
             pooling.pool(hiddenByLayer[l], offset, length, b, h, pooled, 0);
-            heads.forward(act, l, pooled, 0, b, dropout, rng);
+            heads.forward(act, l + 1, pooled, 0, b, dropout, rng);
             float loss;
             if (labels != null) {
                 loss = ExitLoss.crossEntropy(act.probs, labels, b, k);
@@ -67,6 +67,6 @@ public final class JointExitStep {
         return joint;
     }
 
-    /** Each exit's loss in the last run (NaN for exits with weight 0). */
+    /** Each exit's loss in the last run, exit i at i − 1 (NaN for exits with weight 0). */
     public double[] lossPerExit() { return lossPerExit; }
 }

@@ -1,5 +1,6 @@
 package dev.offramp.exits;
 
+import dev.offramp.eval.calibration.ExitOutputs;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.tokenizer.Encoding;
 
@@ -14,7 +15,8 @@ import java.util.Locale;
  * @param samples N
  * @param layers  L
  * @param outputs K
- * @param values  (N, L, K) row-major: sample i, 0-based layer l, class c at (i·L + l)·K + c
+ * @param values  (N, L, K) row-major: sample n, exit i (1..L), class c at (n·L + i − 1)·K + c, the layout of
+ *                the calibration code's ExitOutputs
  */
 public record LayerwiseOutputs(int samples, int layers, int outputs, float[] values) {
     public LayerwiseOutputs {
@@ -36,17 +38,17 @@ public record LayerwiseOutputs(int samples, int layers, int outputs, float[] val
         float[] values = new float[n * l * k];
         ExitHeads.Activations act = new ExitHeads.Activations(heads, maxBatch);
         LayerwisePass.run(encoder, inputs, heads.layout.pooling(), maxBatch, maxBatchTokens,
-                (layer, samples, pooled, b) -> {
-                    heads.forward(act, layer, pooled, 0, b, 0f, null);
+                (exit, samples, pooled, b) -> {
+                    heads.forward(act, exit, pooled, 0, b, 0f, null);
                     for (int s = 0; s < b; s++) {
-                        System.arraycopy(act.probs, s * k, values, (samples[s] * l + layer) * k, k);
+                        System.arraycopy(act.probs, s * k, values, (samples[s] * l + exit - 1) * k, k);
                     }
                 });
         return new LayerwiseOutputs(n, l, k, values);
     }
 
     /**
-     * Outputs from pooled features already computed: pooledByLayer[l] is (N, H) for 0-based layer l
+     * Outputs from pooled features already computed: pooledByLayer[i − 1] is (N, H) for exit i
      * (the frozen-mode feature cache).
      */
     public static LayerwiseOutputs fromPooled(ExitHeads heads, float[][] pooledByLayer, int n) {
@@ -56,20 +58,30 @@ public record LayerwiseOutputs(int samples, int layers, int outputs, float[] val
         for (int layer = 0; layer < l; layer++) {
             for (int s0 = 0; s0 < n; s0 += chunk) {
                 int b = Math.min(chunk, n - s0);
-                heads.forward(act, layer, pooledByLayer[layer], s0 * h, b, 0f, null);
+                heads.forward(act, layer + 1, pooledByLayer[layer], s0 * h, b, 0f, null);
                 for (int s = 0; s < b; s++) System.arraycopy(act.probs, s * k, values, ((s0 + s) * l + layer) * k, k);
             }
         }
         return new LayerwiseOutputs(n, l, k, values);
     }
 
-    public float get(int sample, int layer, int c) {
-        return values[(sample * layers + layer) * outputs + c];
+    /**
+     * The calibration code's view of the same numbers (the array is shared, not copied).
+     *
+     * @param gold (N) class index as a float, or the target score; NaN when unknown
+     */
+    public ExitOutputs toExitOutputs(float[] gold) {
+        return new ExitOutputs(samples, layers, outputs, values, gold, null);
     }
 
-    /** argmax over classes of sample i at layer l (for K = 1: 0). */
-    public int prediction(int sample, int layer) {
-        int o = (sample * layers + layer) * outputs, best = 0;
+    /** Output c of exit (1..L) for a sample. */
+    public float get(int sample, int exit, int c) {
+        return values[(sample * layers + exit - 1) * outputs + c];
+    }
+
+    /** argmax over classes of exit (1..L) for a sample (for K = 1: 0). */
+    public int prediction(int sample, int exit) {
+        int o = (sample * layers + exit - 1) * outputs, best = 0;
         for (int c = 1; c < outputs; c++) if (values[o + c] > values[o + best]) best = c;
         return best;
     }
@@ -81,25 +93,25 @@ public record LayerwiseOutputs(int samples, int layers, int outputs, float[] val
         return out;
     }
 
-    /** Accuracy of each exit alone (L values). */
+    /** Accuracy of each exit alone; exit i at i − 1. */
     public double[] accuracyPerExit(int[] labels) {
         if (labels.length != samples) throw new IllegalArgumentException(labels.length + " labels for " + samples + " samples");
         double[] acc = new double[layers];
         for (int l = 0; l < layers; l++) {
             int correct = 0;
-            for (int i = 0; i < samples; i++) if (prediction(i, l) == labels[i]) correct++;
+            for (int i = 0; i < samples; i++) if (prediction(i, l + 1) == labels[i]) correct++;
             acc[l] = samples == 0 ? Double.NaN : (double) correct / samples;
         }
         return acc;
     }
 
-    /** Mean squared error of each exit's score (regression; L values). */
+    /** Mean squared error of each exit's score (regression); exit i at i − 1. */
     public double[] msePerExit(float[] targets) {
         if (targets.length != samples) throw new IllegalArgumentException(targets.length + " targets for " + samples + " samples");
         double[] mse = new double[layers];
         for (int l = 0; l < layers; l++) {
             double s = 0;
-            for (int i = 0; i < samples; i++) { double d = get(i, l, 0) - targets[i]; s += d * d; }
+            for (int i = 0; i < samples; i++) { double d = get(i, l + 1, 0) - targets[i]; s += d * d; }
             mse[l] = s / Math.max(1, samples);
         }
         return mse;

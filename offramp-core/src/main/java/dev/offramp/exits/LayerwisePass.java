@@ -20,12 +20,12 @@ public final class LayerwisePass {
     @FunctionalInterface
     public interface Sink {
         /**
-         * @param layer   0-based layer just run
+         * @param exit    the layer just run (1..L), i.e. the exit these vectors feed
          * @param samples (B) index of each row in the caller's input list
          * @param pooled  (B, H) pooled hidden state after that layer; reused for the next call
          * @param b       rows in this batch
          */
-        void accept(int layer, int[] samples, float[] pooled, int b);
+        void accept(int exit, int[] samples, float[] pooled, int b);
     }
 
     /**
@@ -63,7 +63,7 @@ public final class LayerwisePass {
             for (int l = 0; l < layers; l++) {
                 encoder.layer(batch);
                 pooling.pool(batch, h, pooled, 0);
-                sink.accept(l, samples, pooled, b);
+                sink.accept(l + 1, samples, pooled, b);
             }
             start = end;
         }

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.offramp.model.BertConfig;
 import dev.offramp.weights.BertWeights;
+import dev.offramp.weights.HuggingFaceFolderLoader;
+import dev.offramp.weights.SafetensorsReader;
+import dev.offramp.weights.SafetensorsWriter;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,9 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A backbone plus an exit after every layer, trained for one task; what `offramp train` produces and every
@@ -114,19 +115,20 @@ public final class MultiExitModel {
     /** Writes config.json and model.safetensors into dir (created if needed; existing files replaced). */
     public void save(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Map<String, SafetensorsF32.Tensor> tensors = new LinkedHashMap<>();
+        SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt").metadata("producer", "offramp")
+                .metadata("exits", "exits.<i> is the exit after 1-based layer i; dense weights are [out, in]");
         float[] p = heads.params();
         for (ExitHeads.Tensor t : heads.tensors()) {
             float[] data = java.util.Arrays.copyOfRange(p, t.offset(), t.offset() + t.size());
-            if (t.matrix()) tensors.put(t.name(), torch(data, t.shape()[0], t.shape()[1]));
-            else tensors.put(t.name(), new SafetensorsF32.Tensor(t.shape().clone(), data));
+            if (t.matrix()) st.add(t.name(), transpose(data, t.shape()[0], t.shape()[1]), t.shape()[1], t.shape()[0]);
+            else st.add(t.name(), data, toLong(t.shape()));
         }
-        if (fineTunedBackbone != null) putBackbone(tensors, fineTunedBackbone);
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "pt");
-        meta.put("producer", "offramp");
-        meta.put("exits", "exits.<i> is the exit after 1-based layer i; dense weights are [out, in]");
-        SafetensorsF32.write(dir.resolve(WEIGHTS_FILE), tensors, meta);
+        if (fineTunedBackbone != null) putBackbone(st, fineTunedBackbone);
+        try {
+            st.write(dir.resolve(WEIGHTS_FILE));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
         Files.writeString(dir.resolve(CONFIG_FILE), JSON.writeValueAsString(configJson()));
     }
 
@@ -184,56 +186,48 @@ public final class MultiExitModel {
         return n;
     }
 
-    /** [in, out] → PyTorch's [out, in]. */
-    private static SafetensorsF32.Tensor torch(float[] w, int in, int out) {
-        float[] t = new float[w.length];
-        for (int i = 0; i < in; i++) for (int o = 0; o < out; o++) t[o * in + i] = w[i * out + o];
-        return new SafetensorsF32.Tensor(new int[]{out, in}, t);
+    /** a (rows, cols) → its transpose (cols, rows): [in, out] ↔ PyTorch's [out, in]. */
+    private static float[] transpose(float[] a, int rows, int cols) {
+        float[] t = new float[a.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+        return t;
     }
 
-    /** PyTorch's [out, in] → [in, out]. */
-    private static float[] untorch(float[] t, int in, int out) {
-        float[] w = new float[t.length];
-        for (int i = 0; i < in; i++) for (int o = 0; o < out; o++) w[i * out + o] = t[o * in + i];
-        return w;
+    private static long[] toLong(int[] shape) {
+        long[] l = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) l[i] = shape[i];
+        return l;
     }
 
-    private static void putBackbone(Map<String, SafetensorsF32.Tensor> m, BertWeights w) {
+    /** The backbone in Hugging Face BertModel names, as HuggingFaceFolderWriter writes them. */
+    private static void putBackbone(SafetensorsWriter st, BertWeights w) {
         BertConfig c = w.config;
         int h = c.hidden(), in = c.intermediate();
-        m.put("embeddings.word_embeddings.weight", new SafetensorsF32.Tensor(new int[]{c.vocabSize(), h}, w.wordEmbeddings));
-        m.put("embeddings.position_embeddings.weight", new SafetensorsF32.Tensor(new int[]{c.maxPositions(), h}, w.positionEmbeddings));
-        m.put("embeddings.token_type_embeddings.weight", new SafetensorsF32.Tensor(new int[]{c.typeVocabSize(), h}, w.tokenTypeEmbeddings));
-        m.put("embeddings.LayerNorm.weight", vec(w.embLnGamma));
-        m.put("embeddings.LayerNorm.bias", vec(w.embLnBeta));
+        st.add("embeddings.word_embeddings.weight", w.wordEmbeddings, c.vocabSize(), h);
+        st.add("embeddings.position_embeddings.weight", w.positionEmbeddings, c.maxPositions(), h);
+        st.add("embeddings.token_type_embeddings.weight", w.tokenTypeEmbeddings, c.typeVocabSize(), h);
+        st.add("embeddings.LayerNorm.weight", w.embLnGamma, h);
+        st.add("embeddings.LayerNorm.bias", w.embLnBeta, h);
         for (int i = 0; i < c.layers(); i++) {
             BertWeights.Layer l = w.layers[i];
             String p = "encoder.layer." + i + ".";
-            m.put(p + "attention.self.query.weight", torch(l.wq, h, h));
-            m.put(p + "attention.self.query.bias", vec(l.bq));
-            m.put(p + "attention.self.key.weight", torch(l.wk, h, h));
-            m.put(p + "attention.self.key.bias", vec(l.bk));
-            m.put(p + "attention.self.value.weight", torch(l.wv, h, h));
-            m.put(p + "attention.self.value.bias", vec(l.bv));
-            m.put(p + "attention.output.dense.weight", torch(l.wo, h, h));
-            m.put(p + "attention.output.dense.bias", vec(l.bo));
-            m.put(p + "attention.output.LayerNorm.weight", vec(l.ln1Gamma));
-            m.put(p + "attention.output.LayerNorm.bias", vec(l.ln1Beta));
-            m.put(p + "intermediate.dense.weight", torch(l.wIn, h, in));
-            m.put(p + "intermediate.dense.bias", vec(l.bIn));
-            m.put(p + "output.dense.weight", torch(l.wOut, in, h));
-            m.put(p + "output.dense.bias", vec(l.bOut));
-            m.put(p + "output.LayerNorm.weight", vec(l.ln2Gamma));
-            m.put(p + "output.LayerNorm.bias", vec(l.ln2Beta));
+            linear(st, p + "attention.self.query", l.wq, l.bq, h, h);
+            linear(st, p + "attention.self.key", l.wk, l.bk, h, h);
+            linear(st, p + "attention.self.value", l.wv, l.bv, h, h);
+            linear(st, p + "attention.output.dense", l.wo, l.bo, h, h);
+            st.add(p + "attention.output.LayerNorm.weight", l.ln1Gamma, h);
+            st.add(p + "attention.output.LayerNorm.bias", l.ln1Beta, h);
+            linear(st, p + "intermediate.dense", l.wIn, l.bIn, h, in);
+            linear(st, p + "output.dense", l.wOut, l.bOut, in, h);
+            st.add(p + "output.LayerNorm.weight", l.ln2Gamma, h);
+            st.add(p + "output.LayerNorm.bias", l.ln2Beta, h);
         }
-        if (w.poolerW != null) {
-            m.put("pooler.dense.weight", torch(w.poolerW, h, h));
-            m.put("pooler.dense.bias", vec(w.poolerB));
-        }
+        if (w.poolerW != null) linear(st, "pooler.dense", w.poolerW, w.poolerB, h, h);
     }
 
-    private static SafetensorsF32.Tensor vec(float[] a) {
-        return new SafetensorsF32.Tensor(new int[]{a.length}, a);
+    private static void linear(SafetensorsWriter st, String module, float[] w, float[] b, int in, int out) {
+        st.add(module + ".weight", transpose(w, in, out), out, in);
+        st.add(module + ".bias", b, out);
     }
 
     // ----------------------------------------------------------------------------------------------------
@@ -298,21 +292,28 @@ public final class MultiExitModel {
         JsonNode criteria = root.get("criteria");
         if (criteria != null && criteria.isNull()) criteria = null;
 
-        Map<String, SafetensorsF32.Tensor> tensors = SafetensorsF32.read(weightsFile);
         ExitHeads heads;
         BertWeights backbone = null;
+        BertConfig backboneConfig = fineTuned ? backboneConfig(f, f.object(bb, "config")) : null;
         try {
+            SafetensorsReader st = SafetensorsReader.open(weightsFile);
             heads = new ExitHeads(hidden, layers, outputs, layout);
             float[] p = heads.params();
             for (ExitHeads.Tensor et : heads.tensors()) {
-                int[] shape = et.matrix() ? new int[]{et.shape()[1], et.shape()[0]} : et.shape();
-                float[] data = take(tensors, et.name(), shape);
-                if (et.matrix()) data = untorch(data, et.shape()[0], et.shape()[1]);
+                long[] shape = et.matrix() ? new long[]{et.shape()[1], et.shape()[0]} : toLong(et.shape());
+                if (!st.has(et.name())) throw new IllegalArgumentException("missing tensor " + et.name());
+                if (!java.util.Arrays.equals(st.entry(et.name()).shape(), shape)) {
+                    throw new IllegalArgumentException("tensor " + et.name() + " has shape "
+                            + java.util.Arrays.toString(st.entry(et.name()).shape()) + ", expected " + java.util.Arrays.toString(shape));
+                }
+                float[] data = st.floats(et.name());
+                if (et.matrix()) data = transpose(data, et.shape()[1], et.shape()[0]);
                 System.arraycopy(data, 0, p, et.offset(), data.length);
             }
-            if (fineTuned) backbone = readBackbone(tensors, backboneConfig(f, f.object(bb, "config")));
-        } catch (IllegalArgumentException e) {
-            throw new IOException(weightsFile + ": " + e.getMessage(), e);
+            if (fineTuned) backbone = HuggingFaceFolderLoader.readWeights(st, backboneConfig);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            String msg = e.getMessage();
+            throw new IOException(msg.contains(weightsFile.toString()) ? msg : weightsFile + ": " + msg, e);
         }
         return new MultiExitModel(reference, task, heads, backbone, training, criteria);
     }
@@ -326,44 +327,6 @@ public final class MultiExitModel {
         } catch (IllegalArgumentException e) {
             throw new IOException(f.file + ": backbone.config: " + e.getMessage(), e);
         }
-    }
-
-    private static BertWeights readBackbone(Map<String, SafetensorsF32.Tensor> m, BertConfig c) {
-        int h = c.hidden(), in = c.intermediate();
-        BertWeights.Layer[] layers = new BertWeights.Layer[c.layers()];
-        for (int i = 0; i < layers.length; i++) {
-            String p = "encoder.layer." + i + ".";
-            layers[i] = new BertWeights.Layer(
-                    dense(m, p + "attention.self.query.weight", h, h), take(m, p + "attention.self.query.bias", h),
-                    dense(m, p + "attention.self.key.weight", h, h), take(m, p + "attention.self.key.bias", h),
-                    dense(m, p + "attention.self.value.weight", h, h), take(m, p + "attention.self.value.bias", h),
-                    dense(m, p + "attention.output.dense.weight", h, h), take(m, p + "attention.output.dense.bias", h),
-                    take(m, p + "attention.output.LayerNorm.weight", h), take(m, p + "attention.output.LayerNorm.bias", h),
-                    dense(m, p + "intermediate.dense.weight", h, in), take(m, p + "intermediate.dense.bias", in),
-                    dense(m, p + "output.dense.weight", in, h), take(m, p + "output.dense.bias", h),
-                    take(m, p + "output.LayerNorm.weight", h), take(m, p + "output.LayerNorm.bias", h));
-        }
-        boolean pooler = m.containsKey("pooler.dense.weight");
-        return new BertWeights(c,
-                take(m, "embeddings.word_embeddings.weight", c.vocabSize(), h),
-                take(m, "embeddings.position_embeddings.weight", c.maxPositions(), h),
-                take(m, "embeddings.token_type_embeddings.weight", c.typeVocabSize(), h),
-                take(m, "embeddings.LayerNorm.weight", h), take(m, "embeddings.LayerNorm.bias", h), layers,
-                pooler ? dense(m, "pooler.dense.weight", h, h) : null, pooler ? take(m, "pooler.dense.bias", h) : null);
-    }
-
-    private static float[] dense(Map<String, SafetensorsF32.Tensor> m, String name, int in, int out) {
-        return untorch(take(m, name, out, in), in, out);
-    }
-
-    private static float[] take(Map<String, SafetensorsF32.Tensor> m, String name, int... shape) {
-        SafetensorsF32.Tensor t = m.get(name);
-        if (t == null) throw new IllegalArgumentException("missing tensor " + name);
-        if (!java.util.Arrays.equals(t.shape(), shape)) {
-            throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
-                    + ", expected " + java.util.Arrays.toString(shape));
-        }
-        return t.data();
     }
 
     /** Required-field access with errors that name the file and the field. */

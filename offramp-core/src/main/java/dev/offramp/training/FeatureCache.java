@@ -22,7 +22,7 @@ import java.util.List;
  * encoder: with a frozen backbone the exits can then be trained on it for many epochs without running the
  * encoder again (methods.md §2, the fast path).
  *
- * Stored per layer, byLayer()[l] = (N, H) for 0-based layer l, rather than as one (N, L, H) array: a single
+ * Stored per layer, byLayer()[i − 1] = (N, H) for exit i (the layer-i output), rather than as one (N, L, H) array: a single
  * Java array holds at most 2³¹ floats, which MNLI's 393k samples × 12 layers × 384 would exceed.
  *
  * Optionally kept in a file keyed by backbone + task + pooling + max length + sample count, plus a fingerprint
@@ -50,12 +50,12 @@ public final class FeatureCache {
         this.hidden = hidden;
     }
 
-    /** (L)(N, H): pooled vectors of 0-based layer l at byLayer()[l]. */
+    /** (L)(N, H): the pooled vectors that feed exit i at byLayer()[i − 1]. */
     public float[][] byLayer() { return byLayer; }
 
-    /** out (B, H) = rows[from..to) of layer l, gathered (a shuffled minibatch). */
-    public void gather(int layer, int[] rows, int from, int to, float[] out) {
-        float[] src = byLayer[layer];
+    /** out (B, H) = rows[from..to) of exit i's features (1..L), gathered (a shuffled minibatch). */
+    public void gather(int exit, int[] rows, int from, int to, float[] out) {
+        float[] src = byLayer[exit - 1];
         for (int i = from; i < to; i++) System.arraycopy(src, rows[i] * hidden, out, (i - from) * hidden, hidden);
     }
 
@@ -64,8 +64,8 @@ public final class FeatureCache {
                                        int maxBatchTokens) {
         int n = inputs.size(), l = encoder.config().layers(), h = encoder.config().hidden();
         float[][] byLayer = new float[l][n * h];
-        LayerwisePass.run(encoder, inputs, pooling, maxBatch, maxBatchTokens, (layer, rows, pooled, b) -> {
-            for (int s = 0; s < b; s++) System.arraycopy(pooled, s * h, byLayer[layer], rows[s] * h, h);
+        LayerwisePass.run(encoder, inputs, pooling, maxBatch, maxBatchTokens, (exit, rows, pooled, b) -> {
+            for (int s = 0; s < b; s++) System.arraycopy(pooled, s * h, byLayer[exit - 1], rows[s] * h, h);
         });
         return new FeatureCache(byLayer, n, h);
     }

@@ -41,11 +41,11 @@ public final class FrozenTrainer {
      * @param warmup       fraction of the steps with a linear warm-up; after it the rate decays linearly to 0
      *                     when linearDecay, else stays constant
      * @param linearDecay  see warmup
-     * @param exitLayers   0-based layers whose exits are trained; null = all (two-stage stage 2: 0..L−2)
+     * @param exits        the exits trained (1..L); null = all (two-stage stage 2: 1..L−1)
      * @param trainPooler  false keeps the pooler (and LayerNorms) as they are, e.g. after stage 1
      */
     public record Options(int epochs, float learningRate, int batchSize, long seed, float weightDecay, float dropout,
-                          float warmup, boolean linearDecay, int[] exitLayers, boolean trainPooler) {
+                          float warmup, boolean linearDecay, int[] exits, boolean trainPooler) {
         public Options {
             if (epochs <= 0 || batchSize <= 0) throw new IllegalArgumentException("epochs and batch size must be positive");
             if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
@@ -57,20 +57,20 @@ public final class FrozenTrainer {
             return new Options(5, 2e-3f, 32, 42, 0.01f, 0.1f, 0.06f, true, null, true);
         }
 
-        public Options withEpochs(int e) { return new Options(e, learningRate, batchSize, seed, weightDecay, dropout, warmup, linearDecay, exitLayers, trainPooler); }
-        public Options withLearningRate(float lr) { return new Options(epochs, lr, batchSize, seed, weightDecay, dropout, warmup, linearDecay, exitLayers, trainPooler); }
-        public Options withBatchSize(int b) { return new Options(epochs, learningRate, b, seed, weightDecay, dropout, warmup, linearDecay, exitLayers, trainPooler); }
-        public Options withSeed(long s) { return new Options(epochs, learningRate, batchSize, s, weightDecay, dropout, warmup, linearDecay, exitLayers, trainPooler); }
-        public Options withWeightDecay(float w) { return new Options(epochs, learningRate, batchSize, seed, w, dropout, warmup, linearDecay, exitLayers, trainPooler); }
-        public Options withDropout(float d) { return new Options(epochs, learningRate, batchSize, seed, weightDecay, d, warmup, linearDecay, exitLayers, trainPooler); }
-        public Options withSchedule(float w, boolean decay) { return new Options(epochs, learningRate, batchSize, seed, weightDecay, dropout, w, decay, exitLayers, trainPooler); }
-        public Options withExits(int[] layers, boolean pooler) { return new Options(epochs, learningRate, batchSize, seed, weightDecay, dropout, warmup, linearDecay, layers, pooler); }
+        public Options withEpochs(int e) { return new Options(e, learningRate, batchSize, seed, weightDecay, dropout, warmup, linearDecay, exits, trainPooler); }
+        public Options withLearningRate(float lr) { return new Options(epochs, lr, batchSize, seed, weightDecay, dropout, warmup, linearDecay, exits, trainPooler); }
+        public Options withBatchSize(int b) { return new Options(epochs, learningRate, b, seed, weightDecay, dropout, warmup, linearDecay, exits, trainPooler); }
+        public Options withSeed(long s) { return new Options(epochs, learningRate, batchSize, s, weightDecay, dropout, warmup, linearDecay, exits, trainPooler); }
+        public Options withWeightDecay(float w) { return new Options(epochs, learningRate, batchSize, seed, w, dropout, warmup, linearDecay, exits, trainPooler); }
+        public Options withDropout(float d) { return new Options(epochs, learningRate, batchSize, seed, weightDecay, d, warmup, linearDecay, exits, trainPooler); }
+        public Options withSchedule(float w, boolean decay) { return new Options(epochs, learningRate, batchSize, seed, weightDecay, dropout, w, decay, exits, trainPooler); }
+        public Options withExits(int[] trained, boolean pooler) { return new Options(epochs, learningRate, batchSize, seed, weightDecay, dropout, warmup, linearDecay, trained, pooler); }
     }
 
     /** Scores one exit's outputs on the validation set; higher is better unless the Validation says otherwise. */
     @FunctionalInterface
     public interface Metric {
-        double score(LayerwiseOutputs outputs, int layer);
+        double score(LayerwiseOutputs outputs, int exit);
     }
 
     /**
@@ -79,16 +79,16 @@ public final class FrozenTrainer {
      */
     public record Validation(FeatureCache features, Metric metric, String metricName, boolean higherIsBetter) {
         public static Validation accuracy(FeatureCache features, int[] labels) {
-            return new Validation(features, (o, l) -> o.accuracyPerExit(labels)[l], "accuracy", true);
+            return new Validation(features, (o, e) -> o.accuracyPerExit(labels)[e - 1], "accuracy", true);
         }
 
         public static Validation mse(FeatureCache features, float[] targets) {
-            return new Validation(features, (o, l) -> o.msePerExit(targets)[l], "mse", false);
+            return new Validation(features, (o, e) -> o.msePerExit(targets)[e - 1], "mse", false);
         }
     }
 
     /**
-     * One epoch's numbers, per 0-based exit layer (NaN for exits not trained).
+     * One epoch's numbers; per-exit arrays hold exit i at i − 1 (NaN for exits not trained).
      *
      * @param trainLoss      the joint loss, mean over steps
      * @param trainLossPerExit each exit's loss, mean over steps
@@ -122,16 +122,16 @@ public final class FrozenTrainer {
             throw new IllegalArgumentException((regression ? "targets" : "labels") + " must have one value per sample (" + n + ")");
         }
         if (n == 0) throw new IllegalArgumentException("no training samples");
-        int[] exits = o.exitLayers() != null ? o.exitLayers().clone() : allLayers(l);
-        for (int e : exits) if (e < 0 || e >= l) throw new IllegalArgumentException("exit layer " + e + " outside 0.." + (l - 1));
-        float[] weights = ExitLoss.jointWeights(l, exits);
+        int[] exits = o.exits() != null ? o.exits().clone() : oneTo(l);
+        float[] weights = ExitLoss.jointWeights(l, exits);  // checks the exit numbers
 
         ExitHeads.Activations act = new ExitHeads.Activations(heads, bMax);
         float[] pooled = new float[bMax * h];   // (B, H)
         float[] dLogits = new float[bMax * k];  // (B, K)
         int[] batchLabels = new int[bMax];
         float[] batchTargets = new float[bMax];
-        int[] perm = allLayers(n);
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) perm[i] = i;
         SplittableRandom shuffle = new SplittableRandom(o.seed()), dropoutRng = new SplittableRandom(o.seed() ^ 0x5DEECE66DL);
         AdamW adam = new AdamW(heads, o.weightDecay(), trainable(heads, exits, o.trainPooler()));
         int stepsPerEpoch = (n + bMax - 1) / bMax, totalSteps = stepsPerEpoch * o.epochs();
@@ -155,9 +155,10 @@ public final class FrozenTrainer {
                 }
                 heads.zeroGrads();
                 double joint = 0;
-                for (int layer : exits) {
-                    train.gather(layer, perm, start, start + b, pooled);
-                    heads.forward(act, layer, pooled, 0, b, o.dropout(), dropoutRng);
+                for (int exit : exits) {
+                    int layer = exit - 1;
+                    train.gather(exit, perm, start, start + b, pooled);
+                    heads.forward(act, exit, pooled, 0, b, o.dropout(), dropoutRng);
                     float loss;
                     if (regression) {
                         loss = ExitLoss.mse(act.probs(), batchTargets, b);
@@ -175,7 +176,8 @@ public final class FrozenTrainer {
                 adam.step(learningRate(o, step, warmupSteps, totalSteps), step + 1);
             }
             double[] lossOut = nans(l), accOut = nans(l);
-            for (int layer : exits) {
+            for (int exit : exits) {
+                int layer = exit - 1;
                 lossOut[layer] = lossPerExit[layer] / stepsPerEpoch;
                 accOut[layer] = regression ? Double.NaN : (double) correct[layer] / n;
             }
@@ -185,7 +187,7 @@ public final class FrozenTrainer {
                         validation.features().samples);
                 val = nans(l);
                 double mean = 0;
-                for (int layer : exits) { val[layer] = validation.metric().score(out, layer); mean += val[layer]; }
+                for (int exit : exits) { val[exit - 1] = validation.metric().score(out, exit); mean += val[exit - 1]; }
                 mean /= exits.length;
                 double signed = validation.higherIsBetter() ? mean : -mean;
                 if (best == null || signed > bestScore) {
@@ -223,15 +225,16 @@ public final class FrozenTrainer {
         boolean[] t = new boolean[ts.size()];
         for (int i = 0; i < t.length; i++) {
             ExitHeads.Tensor tensor = ts.get(i);
-            boolean layerTrained = tensor.layer() < 0 || Arrays.stream(exits).anyMatch(e -> e == tensor.layer());
+            boolean layerTrained = tensor.exit() == 0 || Arrays.stream(exits).anyMatch(e -> e == tensor.exit());
             t[i] = layerTrained && (tensor.part().equals("classifier") || trainPooler);
         }
         return t;
     }
 
-    private static int[] allLayers(int n) {
+    /** {1, 2, …, n}. */
+    private static int[] oneTo(int n) {
         int[] a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = i;
+        for (int i = 0; i < n; i++) a[i] = i + 1;
         return a;
     }
 

@@ -69,7 +69,7 @@ class ExitHeadsGradientTest {
             ExitHeads.Activations a = new ExitHeads.Activations(heads, B);
             for (int l = 0; l < L; l++) {
                 pooling.pool(hidden[l], offsets, LENGTHS, B, H, pl, 0);
-                heads.forward(a, l, pl, 0, B, dropout, new SplittableRandom(100 + l));
+                heads.forward(a, l + 1, pl, 0, B, dropout, new SplittableRandom(100 + l));
                 total += w[l] * (regression ? ExitLoss.mse(a.probs(), targets, B) : ExitLoss.crossEntropy(a.probs(), labels, B, k));
             }
             return total;

@@ -31,11 +31,11 @@ class LayerwiseOutputsTest {
                 for (int l = 0; l < c.layers(); l++) {
                     enc.layer(batch);
                     layout.pooling().pool(batch, c.hidden(), pooled, 0);
-                    heads.forward(act, l, pooled, 0, 1, 0f, null);
+                    heads.forward(act, l + 1, pooled, 0, 1, 0f, null);
                     float sum = 0;
                     for (int k = 0; k < 3; k++) {
-                        assertEquals(act.probs()[k], out.get(i, l, k), 1e-5f, "sample " + i + " layer " + l);
-                        sum += out.get(i, l, k);
+                        assertEquals(act.probs()[k], out.get(i, l + 1, k), 1e-5f, "sample " + i + " exit " + (l + 1));
+                        sum += out.get(i, l + 1, k);
                     }
                     assertEquals(1f, sum, 1e-5f);
                 }
@@ -51,6 +51,8 @@ class LayerwiseOutputsTest {
         LayerwiseOutputs o = new LayerwiseOutputs(2, 2, 2, v);
         assertArrayEquals(new double[]{0.5, 1.0}, o.accuracyPerExit(new int[]{1, 1}));
         assertArrayEquals(new double[]{1.0, 0.5}, o.accuracyPerExit(new int[]{0, 1}));
+        var eo = o.toExitOutputs(new float[]{1, 1});
+        assertArrayEquals(new double[]{0.5, 1.0}, eo.exitAccuracies(), 1e-12);
         String table = LayerwiseOutputs.table(List.of("accuracy"), List.of(new double[]{0.5, 1.0}));
         assertTrue(table.contains("0.5000") && table.lines().count() == 3, table);
     }

@@ -90,7 +90,7 @@ class FrozenTrainerTest {
         Synthetic train = synthetic(200, 1);
         ExitHeads heads = ExitHeads.create(H, L, K, ExitLayout.DEFAULT, null, 3);
         float[] before = heads.params().clone();
-        FrozenTrainer.Options o = FrozenTrainer.Options.defaults().withEpochs(2).withExits(new int[]{0, 1, 2}, false);
+        FrozenTrainer.Options o = FrozenTrainer.Options.defaults().withEpochs(2).withExits(new int[]{1, 2, 3}, false);
         FrozenTrainer.Result r = FrozenTrainer.train(heads, train.features(), train.labels(), null, null, o);
         for (String name : List.of("exits.pooler.dense.weight", "exits.pooler.dense.bias", "exits.4.classifier.weight")) {
             ExitHeads.Tensor t = heads.tensor(name);
