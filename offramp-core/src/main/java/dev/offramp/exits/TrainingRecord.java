@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param seed           the run's seed
  * @param wallSeconds    wall time of the training, feature extraction included
  * @param metric         name of the dev metric below ("accuracy", "mse", …)
- * @param devMetrics     that metric for each exit (L values; 0-based layer), on the validation split
+ * @param devMetrics     that metric for each exit, exit i at i − 1, on the validation split
  * @param options        every other setting of the run (batch size, dropout, best epoch, …); may be null
  */
 public record TrainingRecord(String mode, int epochs, double learningRate, long seed, double wallSeconds,
