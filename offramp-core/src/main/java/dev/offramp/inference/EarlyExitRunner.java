@@ -74,10 +74,18 @@ public final class EarlyExitRunner {
 
     /** Runs the inputs as one batch, writing results[resultOffset + i] for input i. */
     public void run(List<Encoding> inputs, Result[] results, int resultOffset) {
+        run(inputs, results, resultOffset, null);
+    }
+
+    /**
+     * As {@link #run(List, Result[], int)}, with gold labels (or scores) for input i at gold[resultOffset + i]:
+     * only the oracle bound reads them.
+     */
+    public void run(List<Encoding> inputs, Result[] results, int resultOffset, float[] gold) {
         int n = inputs.size();
         if (n == 0) return;
         ensure(n);
-        for (int i = 0; i < n; i++) deciders[i].reset();
+        for (int i = 0; i < n; i++) deciders[i].reset(gold == null ? ExitCriterion.NO_GOLD : gold[resultOffset + i]);
         encoder.start(batch, inputs);
         for (int layer = 1; layer <= layers && batch.size() > 0; layer++) {
             encoder.layer(batch);

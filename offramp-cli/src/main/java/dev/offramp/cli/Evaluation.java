@@ -1,0 +1,143 @@
+package dev.offramp.cli;
+
+import dev.offramp.criteria.Criteria;
+import dev.offramp.criteria.ExitCriterion;
+import dev.offramp.criteria.OracleCriterion;
+import dev.offramp.data.Example;
+import dev.offramp.eval.PolicyCalibration;
+import dev.offramp.eval.TaskMetric;
+import dev.offramp.eval.calibration.ExitOutputs;
+import dev.offramp.exits.LayerwiseOutputs;
+import dev.offramp.inference.EarlyExitRunner;
+import dev.offramp.onnxruntime.OnnxRuntimeEncoder;
+import dev.offramp.tokenizer.Encoding;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/** What eval, report and demo share: calibration on validation, real runs on dev, wall-clock timing. */
+final class Evaluation {
+    private Evaluation() {}
+
+    /** Gold labels (as floats) or scores, the calibration code's view. */
+    static float[] gold(TrainedModel tm, List<Example> examples) {
+        if (tm.model().task().regression()) return TaskSplits.scores(examples);
+        int[] y = TaskSplits.labels(examples);
+        float[] g = new float[y.length];
+        for (int i = 0; i < y.length; i++) g[i] = y[i];
+        return g;
+    }
+
+    static ExitOutputs validationOutputs(TrainedModel tm) throws IOException {
+        LayerwiseOutputs v = tm.layerwise(tm.splits().validation(), "validation");
+        return v.toExitOutputs(gold(tm, tm.splits().validation()));
+    }
+
+    static Map<String, PolicyCalibration.Calibrated> calibrate(TrainedModel tm, double maxDrop) throws IOException {
+        return PolicyCalibration.calibrateAll(validationOutputs(tm), PolicyCalibration.metricFor(tm.splits().task()),
+                maxDrop, 0.1);
+    }
+
+    /** The criterion for a policy name, from a calibration; null for "full". */
+    static ExitCriterion criterion(String policy, Map<String, PolicyCalibration.Calibrated> cal, double maxDrop) {
+        if (policy.equals("full")) return null;
+        if (policy.equals("oracle")) return new OracleCriterion();
+        PolicyCalibration.Calibrated c = cal.get(policy);
+        if (c == null) {
+            throw new IllegalArgumentException("unknown or inapplicable --policy '" + policy + "' for this task (available: full, "
+                    + String.join(", ", cal.keySet()) + ", oracle)");
+        }
+        return Criteria.fromSettings(c.chosen().orElseThrow(() -> new IllegalStateException("no setting of " + policy
+                + " keeps the validation metric within " + maxDrop + " points of the full model")).settings());
+    }
+
+    /** The outcome of running one policy over a split for real. */
+    record Run(EarlyExitRunner.Result[] results, double meanExitLayer, TaskMetric.Result metric) {}
+
+    static Run run(TrainedModel tm, ExitCriterion criterion, List<Example> examples, List<Encoding> inputs, int batch) {
+        EarlyExitRunner runner = new EarlyExitRunner(tm.encoder(), tm.model(),
+                criterion != null ? criterion : new OracleCriterion(), null);
+        EarlyExitRunner.Result[] res = new EarlyExitRunner.Result[inputs.size()];
+        float[] gold = gold(tm, examples);
+        List<int[]> batches = batches(inputs, batch);
+        for (int[] b : batches) {
+            List<Encoding> chunk = new ArrayList<>(b.length);
+            for (int i : b) chunk.add(inputs.get(i));
+            EarlyExitRunner.Result[] out = new EarlyExitRunner.Result[b.length];
+            float[] g = new float[b.length];
+            for (int j = 0; j < b.length; j++) g[j] = gold[b[j]];
+            if (criterion == null) runner.runFullDepth(chunk, out, 0);
+            else runner.run(chunk, out, 0, g);
+            for (int j = 0; j < b.length; j++) res[b[j]] = out[j];
+        }
+        double layers = 0;
+        for (EarlyExitRunner.Result r : res) layers += r.exitLayer();
+        TaskMetric.Result m;
+        if (tm.model().task().regression()) {
+            float[] p = new float[res.length];
+            for (int i = 0; i < p.length; i++) p[i] = res[i].output()[0];
+            m = TaskMetric.evaluate(tm.splits().task(), p, examples);
+        } else {
+            int[] p = new int[res.length];
+            for (int i = 0; i < p.length; i++) p[i] = res[i].label();
+            m = TaskMetric.evaluate(tm.splits().task(), p, examples);
+        }
+        return new Run(res, layers / res.length, m);
+    }
+
+    /** Batches of input indices; batches larger than 1 group inputs of similar length (so ONNX Runtime pads little). */
+    static List<int[]> batches(List<Encoding> inputs, int batch) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) order.add(i);
+        if (batch > 1) order.sort(Comparator.comparingInt(i -> inputs.get(i).length()));
+        List<int[]> out = new ArrayList<>();
+        for (int s = 0; s < order.size(); s += batch) {
+            int e = Math.min(order.size(), s + batch);
+            int[] b = new int[e - s];
+            for (int j = s; j < e; j++) b[j - s] = order.get(j);
+            out.add(b);
+        }
+        return out;
+    }
+
+    /** Median wall-clock milliseconds of one pass over the inputs for each engine, measured interleaved. */
+    record WallClock(int batch, double fullMs, double earlyExitMs, double onnxRuntimeMs) {
+        double speedup() { return fullMs / earlyExitMs; }
+        double vsOnnxRuntime() { return onnxRuntimeMs / earlyExitMs; }
+    }
+
+    static WallClock time(TrainedModel tm, ExitCriterion criterion, List<Encoding> inputs, int batch, int repeats,
+                          OnnxRuntimeEncoder ort) {
+        List<List<Encoding>> chunks = new ArrayList<>();
+        for (int[] b : batches(inputs, batch)) {
+            List<Encoding> c = new ArrayList<>(b.length);
+            for (int i : b) c.add(inputs.get(i));
+            chunks.add(c);
+        }
+        EarlyExitRunner ee = new EarlyExitRunner(tm.encoder(), tm.model(), criterion, null);
+        EarlyExitRunner full = new EarlyExitRunner(tm.encoder(), tm.model(), criterion, null);
+        EarlyExitRunner.Result[] sink = new EarlyExitRunner.Result[batch];
+        Runnable eeRun = () -> { for (List<Encoding> c : chunks) ee.run(c, sink, 0); };
+        Runnable fullRun = () -> { for (List<Encoding> c : chunks) full.runFullDepth(c, sink, 0); };
+        Runnable ortRun = ort == null ? null : () -> { for (List<Encoding> c : chunks) ort.lastHidden(c); };
+        // warm-up: every shape once per engine (JIT compiles per call site and shape)
+        eeRun.run();
+        fullRun.run();
+        if (ortRun != null) ortRun.run();
+        double[] tFull = new double[repeats], tEe = new double[repeats], tOrt = new double[repeats];
+        for (int r = 0; r < repeats; r++) {
+            Timing.settle();
+            long t0 = System.nanoTime(); fullRun.run(); tFull[r] = Timing.millisSince(t0);
+            Timing.settle();
+            t0 = System.nanoTime(); eeRun.run(); tEe[r] = Timing.millisSince(t0);
+            if (ortRun != null) {
+                Timing.settle();
+                t0 = System.nanoTime(); ortRun.run(); tOrt[r] = Timing.millisSince(t0);
+            }
+        }
+        return new WallClock(batch, Timing.median(tFull), Timing.median(tEe), ortRun == null ? Double.NaN : Timing.median(tOrt));
+    }
+}

@@ -1,0 +1,40 @@
+package dev.offramp.cli;
+
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.util.function.IntConsumer;
+
+/** Progress bars on stderr for anything that takes more than a few seconds. */
+final class Progress implements AutoCloseable {
+    private final ProgressBar bar;
+
+    Progress(String task, long total, String unit) {
+        bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" " + unit, 1)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed()
+                .continuousUpdate().setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build();
+    }
+
+    void stepTo(long n) {
+        bar.stepTo(n);
+    }
+
+    void stepBy(long n) {
+        bar.stepBy(n);
+    }
+
+    void extra(String message) {
+        bar.setExtraMessage(message);
+    }
+
+    /** A consumer of "done so far" counts feeding this bar. */
+    IntConsumer counter() {
+        return this::stepTo;
+    }
+
+    @Override
+    public void close() {
+        bar.close();
+    }
+}

@@ -1,0 +1,95 @@
+package dev.offramp.cli;
+
+import dev.offramp.exits.ExitLayout;
+import dev.offramp.exits.ExitTask;
+import dev.offramp.exits.MultiExitModel;
+import dev.offramp.exits.Pooling;
+import dev.offramp.tokenizer.Encoding;
+import dev.offramp.training.FrozenTrainer;
+import dev.offramp.weights.ModelRegistry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** ./offramp train: a multi-exit model for a task, saved as a folder. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train exits at every layer (frozen: heads on cached features; joint: backbone + exits).")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--task", required = true, description = "sst2, mrpc, rte, cola, stsb, wnli, imdb, sick, ...")
+    String task;
+
+    @Option(names = "--model", defaultValue = "bge-small-en-v1.5", description = "backbone (default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--out", required = true, description = "output folder for the trained model")
+    Path out;
+
+    @Option(names = "--mode", defaultValue = "frozen", description = "frozen | joint (default: ${DEFAULT-VALUE})")
+    String mode;
+
+    @Option(names = "--epochs", description = "epochs (default: frozen 8, joint 2)")
+    Integer epochs;
+
+    @Option(names = "--lr", description = "peak learning rate (default: frozen 2e-3, joint 3e-5)")
+    Float lr;
+
+    @Option(names = "--batch", defaultValue = "32", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--max-length", defaultValue = "128", description = "tokens per input, specials included (default: ${DEFAULT-VALUE})")
+    int maxLength;
+
+    @Option(names = "--max-examples", defaultValue = "0", description = "train on at most this many examples (0 = all)")
+    int maxExamples;
+
+    @Option(names = "--pooling", defaultValue = "cls", description = "cls | mean (default: ${DEFAULT-VALUE})")
+    String pooling;
+
+    @Option(names = "--layernorm", description = "LayerNorm before each exit head")
+    boolean layerNorm;
+
+    @Option(names = "--per-exit-pooler", description = "one pooler per exit instead of one shared")
+    boolean perExitPooler;
+
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    @Option(names = "--cache-dir", description = "feature cache folder (default: ~/.cache/offramp/features)")
+    Path cacheDir;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!mode.equals("frozen")) {
+            throw new IllegalArgumentException("unknown --mode '" + mode + "' (available: frozen)");
+        }
+        long t0 = System.nanoTime();
+        TaskSplits splits = TaskSplits.load(task, maxExamples);
+        LoadedBackbone bb = LoadedBackbone.load(model);
+        int len = Math.min(maxLength, bb.model().config().maxPositions());
+        List<Encoding> trainIn = TaskSplits.encode(bb.tokenizer(), splits.train(), len);
+        List<Encoding> validIn = TaskSplits.encode(bb.tokenizer(), splits.validation(), len);
+        System.err.printf(Locale.ROOT, "task %s: %d train, %d validation, %d dev; backbone %s (%d layers)%n",
+                splits.task().name(), trainIn.size(), validIn.size(), splits.dev().size(), bb.model().name(),
+                bb.model().config().layers());
+        ExitLayout layout = new ExitLayout(Pooling.fromName(pooling), layerNorm, !perExitPooler);
+        FrozenTrainer.Options o = FrozenTrainer.Options.defaults().withEpochs(epochs != null ? epochs : 8)
+                .withLearningRate(lr != null ? lr : 2e-3f).withBatchSize(batch).withSeed(seed);
+        Path cache = cacheDir != null ? cacheDir : ModelRegistry.cacheDir().resolve("features");
+        MultiExitModel m = FrozenTrainer.run(bb.encoder(), model, ExitTask.of(splits.task()), layout,
+                trainIn, TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()),
+                validIn, TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()),
+                len, cache, o);
+        m.save(out);
+        double[] v = m.training().devMetrics();
+        StringBuilder per = new StringBuilder();
+        for (int i = 0; i < v.length; i++) per.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.4f", v[i]));
+        System.out.printf(Locale.ROOT, "saved %s (%.1f s)%n", out, (System.nanoTime() - t0) / 1e9);
+        System.out.printf(Locale.ROOT, "summary: task=%s mode=%s validation_%s=%s%n", splits.task().name(), mode,
+                m.training().metric(), per);
+        return 0;
+    }
+}

@@ -1,0 +1,106 @@
+package dev.offramp.cli;
+
+import dev.offramp.data.Example;
+import dev.offramp.eval.TaskMetric;
+import dev.offramp.exits.LayerwiseOutputs;
+import dev.offramp.exits.MultiExitModel;
+import dev.offramp.model.BertEncoder;
+import dev.offramp.tokenizer.Encoding;
+import dev.offramp.tokenizer.WordPieceTokenizer;
+import dev.offramp.training.FeatureCache;
+import dev.offramp.weights.ModelRegistry;
+import dev.offramp.weights.PretrainedModel;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/** A trained multi-exit model folder, with its backbone, tokenizer and the task's splits, ready to evaluate. */
+record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, BertEncoder encoder,
+                    WordPieceTokenizer tokenizer, TaskSplits splits, int maxLength) {
+
+    static TrainedModel load(Path dir, String taskOverride) throws IOException {
+        MultiExitModel m = MultiExitModel.load(dir);
+        PretrainedModel bb = ModelRegistry.load(m.backbone());
+        BertEncoder enc = m.encoder(bb.weights());
+        WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(bb.tokenizerJson());
+        String task = taskOverride != null ? taskOverride : m.task().name();
+        if (!task.equalsIgnoreCase(m.task().name()) && !dev.offramp.data.Tasks.byName(task).name().equals(m.task().name())) {
+            throw new IllegalArgumentException("model " + dir + " was trained for task '" + m.task().name() + "', not '" + task + "'");
+        }
+        int maxLength = 128;
+        if (m.training() != null && m.training().options() != null && m.training().options().has("max_length")) {
+            maxLength = m.training().options().get("max_length").asInt();
+        }
+        return new TrainedModel(dir, m, bb, enc, tok, TaskSplits.load(task, 0), maxLength);
+    }
+
+    List<Encoding> encode(List<Example> examples) {
+        return TaskSplits.encode(tokenizer, examples, maxLength);
+    }
+
+    /**
+     * Every exit's output on a split, full depth; cached in the model folder (keyed by the inputs' fingerprint),
+     * so calibration sweeps and reports never recompute it.
+     */
+    LayerwiseOutputs layerwise(List<Example> examples, String split) throws IOException {
+        List<Encoding> inputs = encode(examples);
+        long fp = FeatureCache.fingerprint(inputs);
+        Path file = dir.resolve("cache").resolve("outputs-" + split + ".bin");
+        LayerwiseOutputs cached = read(file, fp);
+        if (cached != null) return cached;
+        LayerwiseOutputs out;
+        try (Progress p = new Progress("exit outputs (" + split + ")", inputs.size(), "inputs")) {
+            out = LayerwiseOutputs.compute(encoder, model, inputs, 64, 64 * 128);
+            p.stepTo(inputs.size());
+        }
+        write(file, fp, out);
+        return out;
+    }
+
+    TaskMetric.Result metricAtExit(LayerwiseOutputs outs, int exit, List<Example> gold) {
+        int n = outs.samples();
+        if (model.task().regression()) {
+            float[] pred = new float[n];
+            for (int i = 0; i < n; i++) pred[i] = outs.get(i, exit, 0);
+            return TaskMetric.evaluate(splits.task(), pred, gold);
+        }
+        int[] pred = new int[n];
+        for (int i = 0; i < n; i++) pred[i] = outs.prediction(i, exit);
+        return TaskMetric.evaluate(splits.task(), pred, gold);
+    }
+
+    private static LayerwiseOutputs read(Path file, long fp) throws IOException {
+        if (!Files.isRegularFile(file)) return null;
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            if (in.readLong() != fp) return null;
+            int n = in.readInt(), l = in.readInt(), k = in.readInt();
+            byte[] bytes = in.readNBytes(n * l * k * 4);
+            if (bytes.length != n * l * k * 4) return null;
+            float[] v = new float[n * l * k];
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+            return new LayerwiseOutputs(n, l, k, v);
+        }
+    }
+
+    private static void write(Path file, long fp, LayerwiseOutputs o) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".part");
+        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+            out.writeLong(fp);
+            out.writeInt(o.samples());
+            out.writeInt(o.layers());
+            out.writeInt(o.outputs());
+            ByteBuffer b = ByteBuffer.allocate(o.values().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(o.values());
+            out.write(b.array());
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}
