@@ -61,15 +61,21 @@ public final class GemmBench {
     }
 
     private static final java.lang.management.ThreadMXBean THREAD_MX = java.lang.management.ManagementFactory.getThreadMXBean();
-    private static final com.sun.management.OperatingSystemMXBean OS_MX =
-            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    private static long[] engineThreads;
 
     /**
-     * CPU time actually received: this thread's with one thread, the process's with several (spinning workers
-     * included). On a shared machine, flop per CPU-second estimates the undisturbed rate.
+     * CPU time actually received by this thread and the pool's workers (their spinning included). On a shared
+     * machine, flop per CPU-second estimates the undisturbed rate.
      */
     private static long cpuNanos() {
-        return Parallel.threads() == 1 ? THREAD_MX.getCurrentThreadCpuTime() : OS_MX.getProcessCpuTime();
+        if (engineThreads == null) {
+            engineThreads = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t == Thread.currentThread() || t.getName().startsWith("offramp-worker-"))
+                    .mapToLong(Thread::threadId).toArray();
+        }
+        long sum = 0;
+        for (long id : engineThreads) sum += Math.max(0, THREAD_MX.getThreadCpuTime(id));
+        return sum;
     }
 
     /** The operation a shape names, on fresh random operands. */

@@ -2,7 +2,6 @@ package dev.offramp.kernels;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -74,13 +73,14 @@ public final class Parallel {
      * loaded machine a descheduled worker's chunk is done by the caller instead of being waited for.
      */
     private static final class Job {
-        private static final VarHandle NEXT, DONE;
+        private static final VarHandle NEXT, DONE, ERROR;
 
         static {
             try {
                 MethodHandles.Lookup l = MethodHandles.lookup();
                 NEXT = l.findVarHandle(Job.class, "next", int.class);
                 DONE = l.findVarHandle(Job.class, "done", int.class);
+                ERROR = l.findVarHandle(Job.class, "error", Throwable.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -88,7 +88,8 @@ public final class Parallel {
 
         final RangeTask task;
         final int n, chunks;
-        final AtomicReference<Throwable> error = new AtomicReference<>();
+        /** The first exception any chunk threw. */
+        volatile Throwable error;
         @SuppressWarnings("unused") private volatile int next;
         private volatile int done;
 
@@ -105,7 +106,7 @@ public final class Parallel {
                 try {
                     task.run(chunkStart(n, chunks, i), chunkStart(n, chunks, i + 1));
                 } catch (Throwable t) {
-                    error.compareAndSet(null, t);
+                    ERROR.compareAndSet(this, null, t);
                 }
                 DONE.getAndAdd(this, 1);
             }
@@ -150,7 +151,7 @@ public final class Parallel {
                     else Thread.onSpinWait();
                 }
                 job = null;
-                Throwable t = j.error.get();
+                Throwable t = j.error;
                 if (t instanceof RuntimeException re) throw re;
                 if (t instanceof Error err) throw err;
                 if (t != null) throw new RuntimeException("parallel task failed", t);
