@@ -6,11 +6,14 @@ package dev.offramp.kernels;
  * <pre>
  * for each k-block  [p0, p0+kc)          kc ≤ KC = 384: one block when K = 384
  *   (gemm only) pack op(B) panels of this thread's columns      → bPack  (kc × NR per panel)
- *   for each m-block [i0, i0+mc)         mc ≤ MC = 128
- *     pack op(A) rows into MR-row strips                         → aPack  (kc × MR per strip)
- *     for each NR-column panel of this thread
+ *   for each m-block [i0, i0+mc)         mc ≤ MC = 128 (its A rows stay in L2)
+ *     for each NR-column panel of this thread                   (the kc × NR panel stays in L1/L2)
  *       for each MR-row strip: micro-kernel → C tile (MR × NR)   first k-block stores, later ones add
  * </pre>
+ *
+ * A is not packed: the kernel reads op(A) in place through a row stride and a depth stride. Packing A with
+ * scalar Java code ran at ~1.7 floats/ns, which cost ~20 % at 2048×1536×384; eight strided broadcast
+ * streams cost nothing measurable.
  *
  * The threads split the NR-column panels (or the MR-row strips when N is narrow). {@link #matmul} takes B
  * packed once at load time ({@link PackedMatrix}); {@link #gemm} packs both operands per call, which is what
@@ -25,7 +28,7 @@ public final class Gemm {
     static final int NR = KernelConfig.VECTOR ? PanamaGemm.NR : 32;
     /** Depth of a k-block; 384 keeps the model's K = 384 in one block (the first block stores C). */
     static final int KC = 384;
-    /** Rows of A packed at once (mc × kc floats ≈ 196 KB, resident in L2). */
+    /** Rows of A per block (mc × kc floats ≈ 196 KB, resident in L2 while the panels stream by). */
     static final int MC = 128;
     /** Columns of op(B) packed at once by {@link #gemm} per thread (kc × NC floats ≈ 1.2 MB). */
     static final int NC = 24 * NR;
@@ -45,7 +48,7 @@ public final class Gemm {
         final int panels = PackedMatrix.panels(n), strips = (m + MR - 1) / MR;
         if (Parallel.threads() == 1 || (long) m * n * k < PARALLEL_MIN_MACS) {
             matmulBlock(a, aOff, lda, b, c, cOff, ldc, 0, m, 0, panels, accumulate);
-        } else if (splitOverColumns(panels, strips)) {
+        } else if (splitOverColumns(m, n, panels, strips, true)) {
             Parallel.forRange(panels, (j0, j1) -> matmulBlock(a, aOff, lda, b, c, cOff, ldc, 0, m, j0, j1, accumulate));
         } else {
             Parallel.forRange(strips, (s0, s1) -> matmulBlock(a, aOff, lda, b, c, cOff, ldc,
@@ -67,7 +70,7 @@ public final class Gemm {
         final int panels = PackedMatrix.panels(n), strips = (m + MR - 1) / MR;
         if (Parallel.threads() == 1 || (long) m * n * k < PARALLEL_MIN_MACS) {
             gemmBlock(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, 0, m, 0, panels, accumulate);
-        } else if (splitOverColumns(panels, strips)) {
+        } else if (splitOverColumns(m, n, panels, strips, false)) {
             Parallel.forRange(panels, (j0, j1) -> gemmBlock(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb,
                     c, cOff, ldc, 0, m, j0, j1, accumulate));
         } else {
@@ -76,11 +79,23 @@ public final class Gemm {
         }
     }
 
-    /** Column panels split evenly over the threads unless there are too few of them and rows are plentiful. */
-    private static boolean splitOverColumns(int panels, int strips) {
+    /** Forces the thread split for tuning: "rows", "cols", or "auto" (default). */
+    private static final String SPLIT = System.getProperty("offramp.gemm.split", "auto");
+
+    /**
+     * Which dimension the threads split. Each thread packs the whole of the operand along the other
+     * dimension, so split the one whose duplicate packing is cheaper: rows duplicate op(B) (free for matmul,
+     * where B is packed once), columns duplicate op(A). A thread's rows should still fill one MC block so a
+     * B panel is reused over enough strips, and each side needs enough units to balance.
+     */
+    private static boolean splitOverColumns(int m, int n, int panels, int strips, boolean bPrepacked) {
+        if (SPLIT.equals("rows")) return false;
+        if (SPLIT.equals("cols")) return true;
         int t = Parallel.threads();
-        if (panels >= 2 * t || panels % t == 0) return true;
-        return strips < 2 * t && panels >= strips;
+        boolean rowsOk = strips >= (MC / MR) * t, colsOk = panels >= 2 * t || panels % t == 0;
+        if (rowsOk && (bPrepacked || m >= n || !colsOk)) return false;
+        if (colsOk) return true;
+        return panels >= strips;
     }
 
     // ---- drivers (one thread's share) ------------------------------------------------------------------
@@ -90,18 +105,18 @@ public final class Gemm {
                                     int m0, int m1, int j0, int j1, boolean accumulate) {
         final int n = b.n, k = b.k;
         final int kBlocks = (k + KC - 1) / KC, kcMax = (k + kBlocks - 1) / kBlocks;  // balanced k-blocks
-        Scratch s = Scratch.get(Math.min(MC, roundUp(m1 - m0, MR)) * kcMax, 0);
+        Scratch s = Scratch.get(0);
         for (int p0 = 0; p0 < k; p0 += kcMax) {
             final int kc = Math.min(kcMax, k - p0);
             final boolean addC = accumulate || p0 > 0;
             for (int i0 = m0; i0 < m1; i0 += MC) {
                 final int mc = Math.min(MC, m1 - i0);
-                packA(false, a, aOff, lda, i0, mc, p0, kc, s.aPack);
                 for (int j = j0; j < j1; j++) {
                     final int col = j * NR, nr = Math.min(NR, n - col), bpOff = j * k * NR + p0 * NR;
                     for (int ir = 0; ir < mc; ir += MR) {
-                        kernel(kc, s.aPack, ir * kc, b.data, bpOff, c, cOff + (i0 + ir) * ldc + col, ldc,
-                                Math.min(MR, mc - ir), nr, addC, s.tile);
+                        final int mr = Math.min(MR, mc - ir), cij = cOff + (i0 + ir) * ldc + col;
+                        kernel(kc, a, aOff + (i0 + ir) * lda + p0, lda, 1, b.data, bpOff, c, cij, ldc, mr, nr, addC,
+                                s.tile);
                     }
                 }
             }
@@ -114,8 +129,7 @@ public final class Gemm {
                                   float[] c, int cOff, int ldc, int m0, int m1, int j0, int j1, boolean accumulate) {
         final int kBlocks = (k + KC - 1) / KC, kcMax = (k + kBlocks - 1) / kBlocks;
         final int ncPanels = NC / NR;
-        Scratch s = Scratch.get(Math.min(MC, roundUp(m1 - m0, MR)) * kcMax,
-                Math.min(ncPanels, j1 - j0) * NR * kcMax);
+        Scratch s = Scratch.get(Math.min(ncPanels, j1 - j0) * NR * kcMax);
         for (int jc = j0; jc < j1; jc += ncPanels) {
             final int jcEnd = Math.min(j1, jc + ncPanels);
             final int col0 = jc * NR, ncols = Math.min(n, jcEnd * NR) - col0;
@@ -123,14 +137,16 @@ public final class Gemm {
                 final int kc = Math.min(kcMax, k - p0);
                 final boolean addC = accumulate || p0 > 0;
                 packB(transB, b, bOff, ldb, p0, kc, col0, ncols, s.bPack);
+                // A is read in place: A(i, p) = a[aOff + i·rs + p·ps]
+                final int rs = transA ? 1 : lda, ps = transA ? lda : 1;
                 for (int i0 = m0; i0 < m1; i0 += MC) {
                     final int mc = Math.min(MC, m1 - i0);
-                    packA(transA, a, aOff, lda, i0, mc, p0, kc, s.aPack);
                     for (int j = jc; j < jcEnd; j++) {
                         final int col = j * NR, nr = Math.min(NR, n - col), bpOff = (j - jc) * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
-                            kernel(kc, s.aPack, ir * kc, s.bPack, bpOff, c, cOff + (i0 + ir) * ldc + col, ldc,
-                                    Math.min(MR, mc - ir), nr, addC, s.tile);
+                            final int mr = Math.min(MR, mc - ir), cij = cOff + (i0 + ir) * ldc + col;
+                            kernel(kc, a, aOff + (i0 + ir) * rs + p0 * ps, rs, ps, s.bPack, bpOff, c, cij, ldc,
+                                    mr, nr, addC, s.tile);
                         }
                     }
                 }
@@ -138,41 +154,13 @@ public final class Gemm {
         }
     }
 
-    private static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff,
+    private static void kernel(int kc, float[] a, int aOff, int rs, int ps, float[] bp, int bOff,
                                float[] c, int cOff, int ldc, int mr, int nr, boolean addC, float[] tile) {
-        if (KernelConfig.VECTOR) PanamaGemm.kernel(kc, ap, aOff, bp, bOff, c, cOff, ldc, mr, nr, addC, tile);
-        else ScalarGemm.microKernel(kc, ap, aOff, bp, bOff, c, cOff, ldc, mr, nr, addC, tile);
+        if (KernelConfig.VECTOR) PanamaGemm.kernel(kc, a, aOff, rs, ps, bp, bOff, c, cOff, ldc, mr, nr, addC, tile);
+        else ScalarGemm.microKernel(kc, a, aOff, rs, ps, bp, bOff, c, cOff, ldc, mr, nr, addC, tile);
     }
 
     // ---- packing -----------------------------------------------------------------------------------------
-
-    /**
-     * Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into MR-row strips: strip t holds
-     * {@code dst[t·MR·kc + p·MR + r] = op(A)(i0 + t·MR + r, p0 + p)}, zero rows past mc.
-     */
-    static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
-        for (int t0 = 0; t0 < mc; t0 += MR) {
-            final int mr = Math.min(MR, mc - t0), base = t0 * kc;
-            if (!transA) {
-                // op(A)(i, p) = a[i·lda + p]: read each row contiguously, write with stride MR
-                for (int r = 0; r < mr; r++) {
-                    final int src = aOff + (i0 + t0 + r) * lda + p0;
-                    for (int p = 0; p < kc; p++) dst[base + p * MR + r] = a[src + p];
-                }
-            } else {
-                // op(A)(i, p) = a[p·lda + i]: the MR values of one p are contiguous
-                for (int p = 0; p < kc; p++) {
-                    final int src = aOff + (p0 + p) * lda + i0 + t0, d = base + p * MR;
-                    for (int r = 0; r < mr; r++) dst[d + r] = a[src + r];
-                }
-            }
-            if (mr < MR) {
-                for (int p = 0; p < kc; p++) {
-                    for (int r = mr; r < MR; r++) dst[base + p * MR + r] = 0f;
-                }
-            }
-        }
-    }
 
     /**
      * Packs depth [p0, p0+kc) × columns [col0, col0+ncols) of op(B) into NR-column panels:
@@ -188,10 +176,14 @@ public final class Gemm {
                     System.arraycopy(b, bOff + (p0 + p) * ldb + col0 + q0, dst, base + p * NR, nr);
                 }
             } else {
-                // op(B)(p, j) = b[j·ldb + p]: read each stored row contiguously, write with stride NR
-                for (int j = 0; j < nr; j++) {
-                    final int src = bOff + (col0 + q0 + j) * ldb + p0;
-                    for (int p = 0; p < kc; p++) dst[base + p * NR + j] = b[src + p];
+                // op(B)(p, j) = b[j·ldb + p]: a transpose, done in 16-deep slices so the NR stored rows being
+                // read and the 16 panel rows being written all stay in L1 (unblocked it ran at 0.3 floats/ns)
+                for (int pb = 0; pb < kc; pb += 16) {
+                    final int depth = Math.min(16, kc - pb);
+                    for (int j = 0; j < nr; j++) {
+                        final int src = bOff + (col0 + q0 + j) * ldb + p0 + pb, d = base + pb * NR + j;
+                        for (int p = 0; p < depth; p++) dst[d + p * NR] = b[src + p];
+                    }
                 }
             }
             if (nr < NR) {
@@ -215,10 +207,6 @@ public final class Gemm {
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------
-
-    private static int roundUp(int x, int multiple) {
-        return (x + multiple - 1) / multiple * multiple;
-    }
 
     private static void zero(float[] c, int cOff, int ldc, int m, int n) {
         for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
@@ -252,12 +240,11 @@ public final class Gemm {
     /** Per-thread packing buffers, grown on demand and then reused (no allocation per GEMM). */
     private static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-        float[] aPack = new float[0], bPack = new float[0];
+        float[] bPack = new float[0];
         final float[] tile = new float[MR * NR];
 
-        static Scratch get(int aSize, int bSize) {
+        static Scratch get(int bSize) {
             Scratch s = LOCAL.get();
-            if (s.aPack.length < aSize) s.aPack = new float[aSize];
             if (s.bPack.length < bSize) s.bPack = new float[bSize];
             return s;
         }

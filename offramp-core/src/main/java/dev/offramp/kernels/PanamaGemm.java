@@ -19,11 +19,12 @@ final class PanamaGemm {
     static final int NR = 2 * L;
 
     /**
-     * C[0..mr)×[0..nr) (+)= Apack · Bpack over kc steps. {@code ap[aOff + p·8 + r]} is A(r, p);
-     * {@code bp[bOff + p·NR + j]} is B(p, j). addC false stores (the first k-block), true adds to C.
-     * Partial tiles go through {@code tile} (MR·NR floats of scratch).
+     * C[0..mr)×[0..nr) (+)= A · Bpack over kc steps. A is read in place: A(r, p) = {@code a[aOff + r·rs + p·ps]}
+     * (rs = lda, ps = 1 for row-major A; rs = 1, ps = lda for a transposed one), so A needs no packing; rows
+     * past mr re-read row mr−1 and are discarded. {@code bp[bOff + p·NR + j]} is B(p, j). addC false stores
+     * (the first k-block), true adds to C. Partial tiles go through {@code tile} (MR·NR floats of scratch).
      */
-    static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff,
+    static void kernel(int kc, float[] a, int aOff, int rs, int ps, float[] bp, int bOff,
                        float[] c, int cOff, int ldc, int mr, int nr, boolean addC, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -33,34 +34,37 @@ final class PanamaGemm {
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        final int o1 = Math.min(1, mr - 1) * rs, o2 = Math.min(2, mr - 1) * rs, o3 = Math.min(3, mr - 1) * rs,
+                o4 = Math.min(4, mr - 1) * rs, o5 = Math.min(5, mr - 1) * rs, o6 = Math.min(6, mr - 1) * rs,
+                o7 = Math.min(7, mr - 1) * rs;
         int ai = aOff, bi = bOff;
-        for (int p = 0; p < kc; p++, ai += 8, bi += NR) {
+        for (int p = 0; p < kc; p++, ai += ps, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
-            FloatVector a = FloatVector.broadcast(S, ap[ai]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
-            a = FloatVector.broadcast(S, ap[ai + 6]);
-            c60 = a.fma(b0, c60);
-            c61 = a.fma(b1, c61);
-            a = FloatVector.broadcast(S, ap[ai + 7]);
-            c70 = a.fma(b0, c70);
-            c71 = a.fma(b1, c71);
+            FloatVector va = FloatVector.broadcast(S, a[ai]);
+            c00 = va.fma(b0, c00);
+            c01 = va.fma(b1, c01);
+            va = FloatVector.broadcast(S, a[ai + o1]);
+            c10 = va.fma(b0, c10);
+            c11 = va.fma(b1, c11);
+            va = FloatVector.broadcast(S, a[ai + o2]);
+            c20 = va.fma(b0, c20);
+            c21 = va.fma(b1, c21);
+            va = FloatVector.broadcast(S, a[ai + o3]);
+            c30 = va.fma(b0, c30);
+            c31 = va.fma(b1, c31);
+            va = FloatVector.broadcast(S, a[ai + o4]);
+            c40 = va.fma(b0, c40);
+            c41 = va.fma(b1, c41);
+            va = FloatVector.broadcast(S, a[ai + o5]);
+            c50 = va.fma(b0, c50);
+            c51 = va.fma(b1, c51);
+            va = FloatVector.broadcast(S, a[ai + o6]);
+            c60 = va.fma(b0, c60);
+            c61 = va.fma(b1, c61);
+            va = FloatVector.broadcast(S, a[ai + o7]);
+            c70 = va.fma(b0, c70);
+            c71 = va.fma(b1, c71);
         }
         if (mr == 8 && nr == NR) {
             int r0 = cOff, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc,

@@ -1,7 +1,7 @@
 package dev.offramp.kernels;
 
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -16,7 +16,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>One job at a time: a caller that finds the workers busy (another thread's job, e.g. concurrent server
  * requests) runs its whole range inline instead of waiting, and a {@code forRange} from inside a task runs
  * inline too, so nesting never deadlocks. An exception thrown by any chunk is rethrown in the caller after
- * every chunk has finished.
+ * every chunk has finished. Chunks are claimed, not assigned: if a worker is slow to wake up (the machine is
+ * shared), the caller runs its chunk too.
  */
 public final class Parallel {
     private Parallel() {}
@@ -67,15 +68,60 @@ public final class Parallel {
         return (int) ((long) n * i / chunks);
     }
 
+    /**
+     * One forRange call. Chunks are claimed from {@code next}, so whichever thread is running takes them: on a
+     * loaded machine a descheduled worker's chunk is done by the caller instead of being waited for.
+     */
+    private static final class Job {
+        private static final VarHandle NEXT, DONE, ERROR;
+
+        static {
+            try {
+                MethodHandles.Lookup l = MethodHandles.lookup();
+                NEXT = l.findVarHandle(Job.class, "next", int.class);
+                DONE = l.findVarHandle(Job.class, "done", int.class);
+                ERROR = l.findVarHandle(Job.class, "error", Throwable.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final RangeTask task;
+        final int n, chunks;
+        /** The first exception any chunk threw. */
+        volatile Throwable error;
+        @SuppressWarnings("unused") private volatile int next;
+        private volatile int done;
+
+        Job(RangeTask task, int n, int chunks) {
+            this.task = task;
+            this.n = n;
+            this.chunks = chunks;
+        }
+
+        /** Claims and runs chunks until none are left. */
+        void work() {
+            int i;
+            while ((i = (int) NEXT.getAndAdd(this, 1)) < chunks) {
+                try {
+                    task.run(chunkStart(n, chunks, i), chunkStart(n, chunks, i + 1));
+                } catch (Throwable t) {
+                    ERROR.compareAndSet(this, null, t);
+                }
+                DONE.getAndAdd(this, 1);
+            }
+        }
+
+        boolean finished() {
+            return done == chunks;
+        }
+    }
+
     private static final class Pool {
         final Worker[] workers;           // workers[0] is unused: the caller is worker 0
         final ReentrantLock lock = new ReentrantLock();
-        final AtomicInteger pending = new AtomicInteger();
-        final AtomicReference<Throwable> error = new AtomicReference<>();
-        // job fields: written by the caller before the volatile generation bump, read by workers after it
-        RangeTask task;
-        int n, chunks;
-        volatile int generation;
+        /** The current job; workers wake up when it changes. Null between jobs (so no task is kept alive). */
+        volatile Job job;
 
         Pool(int threads) {
             workers = new Worker[threads];
@@ -93,30 +139,22 @@ public final class Parallel {
                 return;
             }
             try {
-                int chunks = Math.min(n, workers.length);
-                this.task = task;
-                this.n = n;
-                this.chunks = chunks;
-                error.set(null);
-                pending.set(workers.length - 1);
-                generation = generation + 1;     // publishes the job (only the lock holder writes it)
+                Job j = new Job(task, n, Math.min(n, workers.length));
+                job = j;                                   // publishes the job
                 for (int w = 1; w < workers.length; w++) {
                     if (workers[w].parked) LockSupport.unpark(workers[w]);
                 }
-                Throwable mine = null;
-                try {
-                    task.run(0, chunkStart(n, chunks, 1));
-                } catch (Throwable t) {
-                    mine = t;
+                j.work();
+                // chunks claimed by workers may still be running; yield now and then in case one is descheduled
+                for (int spins = 1; !j.finished(); spins++) {
+                    if ((spins & 1023) == 0) Thread.yield();
+                    else Thread.onSpinWait();
                 }
-                while (pending.get() != 0) Thread.onSpinWait();
-                this.task = null;                // do not keep the caller's lambda (and its arrays) alive
-                Throwable theirs = error.getAndSet(null);
-                if (mine == null) mine = theirs;
-                else if (theirs != null && theirs != mine) mine.addSuppressed(theirs);
-                if (mine instanceof RuntimeException re) throw re;
-                if (mine instanceof Error err) throw err;
-                if (mine != null) throw new RuntimeException("parallel task failed", mine);
+                job = null;
+                Throwable t = j.error;
+                if (t instanceof RuntimeException re) throw re;
+                if (t instanceof Error err) throw err;
+                if (t != null) throw new RuntimeException("parallel task failed", t);
             } finally {
                 lock.unlock();
             }
@@ -125,50 +163,39 @@ public final class Parallel {
 
     private static final class Worker extends Thread {
         final Pool pool;
-        final int index;
         volatile boolean parked;
 
         Worker(Pool pool, int index) {
             super("offramp-worker-" + index);
             this.pool = pool;
-            this.index = index;
             setDaemon(true);
         }
 
         @Override
         public void run() {
-            int seen = 0;   // not pool.generation: the first job may already be published when this thread starts
+            Job seen = null;
             while (true) {
                 seen = awaitJob(seen);
-                Pool p = pool;
-                int chunks = p.chunks;
-                if (index < chunks) {
-                    try {
-                        p.task.run(chunkStart(p.n, chunks, index), chunkStart(p.n, chunks, index + 1));
-                    } catch (Throwable t) {
-                        p.error.compareAndSet(null, t);
-                    }
-                }
-                p.pending.decrementAndGet();
+                if (seen != null) seen.work();
             }
         }
 
-        /** Spins for SPIN_NANOS, then parks, until the generation moves past {@code seen}; returns the new one. */
-        private int awaitJob(int seen) {
+        /** Spins for SPIN_NANOS, then parks, until the pool's job differs from {@code seen}; returns it. */
+        private Job awaitJob(Job seen) {
             long spinStart = System.nanoTime();
             int spins = 0;
-            int g;
-            while ((g = pool.generation) == seen) {
+            Job j;
+            while ((j = pool.job) == seen) {
                 if ((++spins & 63) == 0 && System.nanoTime() - spinStart > SPIN_NANOS) {
-                    // Dekker-style hand-shake with run(): set parked, re-check, park; run() bumps then checks parked
+                    // Dekker-style hand-shake with run(): set parked, re-check, park; run() publishes then checks parked
                     parked = true;
-                    if (pool.generation == seen) LockSupport.park(this);
+                    if (pool.job == seen) LockSupport.park(this);
                     parked = false;
                 } else {
                     Thread.onSpinWait();
                 }
             }
-            return g;
+            return j;
         }
     }
 }

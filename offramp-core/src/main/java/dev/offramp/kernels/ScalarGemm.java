@@ -27,17 +27,17 @@ public final class ScalarGemm {
     }
 
     /**
-     * Scalar twin of {@link PanamaGemm#kernel}: the same packed operands and tile contract
-     * (MR = 8 rows, NR = {@link Gemm#NR} columns). The inner j loop is contiguous, so C2 auto-vectorises it.
+     * Scalar twin of {@link PanamaGemm#kernel}: the same operands (A in place with strides rs, ps; B packed) and
+     * tile contract (MR = 8 rows, NR = {@link Gemm#NR} columns). The inner j loop is contiguous, so C2 auto-vectorises it.
      */
-    static void microKernel(int kc, float[] ap, int aOff, float[] bp, int bOff,
+    static void microKernel(int kc, float[] a, int aOff, int rs, int ps, float[] bp, int bOff,
                             float[] c, int cOff, int ldc, int mr, int nr, boolean addC, float[] tile) {
         final int nrFull = Gemm.NR;
         java.util.Arrays.fill(tile, 0, Gemm.MR * nrFull, 0f);
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * nrFull;
-            for (int r = 0; r < Gemm.MR; r++) {
-                float av = ap[aOff + p * Gemm.MR + r];
+            for (int r = 0; r < mr; r++) {
+                float av = a[aOff + r * rs + p * ps];
                 int ti = r * nrFull;
                 for (int j = 0; j < nrFull; j++) tile[ti + j] += av * bp[bi + j];
             }

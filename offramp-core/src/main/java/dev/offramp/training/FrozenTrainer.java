@@ -274,16 +274,18 @@ public final class FrozenTrainer {
         Result r = train(heads, train, trainLabels, trainTargets, validation, o);
         ObjectNode opts = new ObjectMapper().createObjectNode();
         opts.put("batch_size", o.batchSize());
-        opts.put("weight_decay", o.weightDecay());
-        opts.put("dropout", o.dropout());
-        opts.put("warmup", o.warmup());
+        opts.put("weight_decay", Double.parseDouble(Float.toString(o.weightDecay())));
+        opts.put("dropout", Double.parseDouble(Float.toString(o.dropout())));
+        opts.put("warmup", Double.parseDouble(Float.toString(o.warmup())));
         opts.put("linear_decay", o.linearDecay());
         opts.put("train_pooler", o.trainPooler());
         opts.put("best_epoch", r.bestEpoch());
         opts.put("max_length", maxLength);
         opts.put("train_samples", trainInputs.size());
         double[] dev = r.best().validation() != null ? r.best().validation() : new double[0];
-        TrainingRecord record = new TrainingRecord("frozen", o.epochs(), o.learningRate(), o.seed(),
+        // via the float's decimal string, so config.json says 0.003 and not 0.003000000026077032
+        double lr = Double.parseDouble(Float.toString(o.learningRate()));
+        TrainingRecord record = new TrainingRecord("frozen", o.epochs(), lr, o.seed(),
                 (System.nanoTime() - t0) / 1e9, validation == null ? "none" : validation.metricName(), dev, opts);
         return new MultiExitModel(backbone, task, heads, null, record, null);
     }
