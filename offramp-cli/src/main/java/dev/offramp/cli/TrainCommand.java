@@ -82,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
         MultiExitModel m = FrozenTrainer.run(bb.encoder(), model, ExitTask.of(splits.task()), layout,
                 trainIn, TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()),
                 validIn, TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()),
-                len, cache, o);
+                len, cache, o, new BarProgress());
         m.save(out);
         double[] v = m.training().devMetrics();
         StringBuilder per = new StringBuilder();

@@ -57,8 +57,7 @@ record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, Be
         if (cached != null) return cached;
         LayerwiseOutputs out;
         try (Progress p = new Progress("exit outputs (" + split + ")", inputs.size(), "inputs")) {
-            out = LayerwiseOutputs.compute(encoder, model, inputs, 64, 64 * 128);
-            p.stepTo(inputs.size());
+            out = LayerwiseOutputs.compute(encoder, model, inputs, 64, 64 * 128, p.counter());
         }
         write(file, fp, out);
         return out;

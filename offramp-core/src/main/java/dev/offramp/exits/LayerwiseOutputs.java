@@ -29,6 +29,12 @@ public record LayerwiseOutputs(int samples, int layers, int outputs, float[] val
     /** Runs the model to full depth on the inputs and records every exit's output. */
     public static LayerwiseOutputs compute(BertEncoder encoder, MultiExitModel model, List<Encoding> inputs,
                                            int maxBatch, int maxBatchTokens) {
+        return compute(encoder, model, inputs, maxBatch, maxBatchTokens, null);
+    }
+
+    /** As above; progress (may be null) receives the number of inputs done. */
+    public static LayerwiseOutputs compute(BertEncoder encoder, MultiExitModel model, List<Encoding> inputs,
+                                           int maxBatch, int maxBatchTokens, java.util.function.IntConsumer progress) {
         ExitHeads heads = model.heads();
         if (encoder.config().layers() != heads.layers || encoder.config().hidden() != heads.hidden) {
             throw new IllegalArgumentException("encoder has " + encoder.config().layers() + " layers of width "
@@ -43,7 +49,7 @@ public record LayerwiseOutputs(int samples, int layers, int outputs, float[] val
                     for (int s = 0; s < b; s++) {
                         System.arraycopy(act.probs, s * k, values, (samples[s] * l + exit - 1) * k, k);
                     }
-                });
+                }, progress);
         return new LayerwiseOutputs(n, l, k, values);
     }
 

@@ -34,6 +34,12 @@ public final class LayerwisePass {
      */
     public static void run(BertEncoder encoder, List<Encoding> inputs, Pooling pooling, int maxBatch,
                            int maxBatchTokens, Sink sink) {
+        run(encoder, inputs, pooling, maxBatch, maxBatchTokens, sink, null);
+    }
+
+    /** As above; {@code progress}, when not null, receives the number of inputs done after each batch. */
+    public static void run(BertEncoder encoder, List<Encoding> inputs, Pooling pooling, int maxBatch,
+                           int maxBatchTokens, Sink sink, java.util.function.IntConsumer progress) {
         if (maxBatch <= 0 || maxBatchTokens <= 0) throw new IllegalArgumentException("batch limits must be positive");
         int n = inputs.size(), h = encoder.config().hidden(), layers = encoder.config().layers();
         Integer[] boxed = new Integer[n];
@@ -66,6 +72,7 @@ public final class LayerwisePass {
                 sink.accept(l + 1, samples, pooled, b);
             }
             start = end;
+            if (progress != null) progress.accept(start);
         }
     }
 }

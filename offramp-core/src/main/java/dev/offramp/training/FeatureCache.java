@@ -62,11 +62,17 @@ public final class FeatureCache {
     /** Runs the encoder over the inputs (length-sorted batches) and keeps every layer's pooled vector. */
     public static FeatureCache compute(BertEncoder encoder, List<Encoding> inputs, Pooling pooling, int maxBatch,
                                        int maxBatchTokens) {
+        return compute(encoder, inputs, pooling, maxBatch, maxBatchTokens, null);
+    }
+
+    /** As above; progress (may be null) receives the number of inputs done. */
+    public static FeatureCache compute(BertEncoder encoder, List<Encoding> inputs, Pooling pooling, int maxBatch,
+                                       int maxBatchTokens, java.util.function.IntConsumer progress) {
         int n = inputs.size(), l = encoder.config().layers(), h = encoder.config().hidden();
         float[][] byLayer = new float[l][n * h];
         LayerwisePass.run(encoder, inputs, pooling, maxBatch, maxBatchTokens, (exit, rows, pooled, b) -> {
             for (int s = 0; s < b; s++) System.arraycopy(pooled, s * h, byLayer[exit - 1], rows[s] * h, h);
-        });
+        }, progress);
         return new FeatureCache(byLayer, n, h);
     }
 
@@ -77,6 +83,13 @@ public final class FeatureCache {
      */
     public static FeatureCache computeOrLoad(BertEncoder encoder, List<Encoding> inputs, Pooling pooling, int maxBatch,
                                              int maxBatchTokens, Path file, String key) throws IOException {
+        return computeOrLoad(encoder, inputs, pooling, maxBatch, maxBatchTokens, file, key, TrainingProgress.NONE);
+    }
+
+    /** As above, reporting extraction progress as a stage named after the key. */
+    public static FeatureCache computeOrLoad(BertEncoder encoder, List<Encoding> inputs, Pooling pooling, int maxBatch,
+                                             int maxBatchTokens, Path file, String key, TrainingProgress progress)
+            throws IOException {
         long fp = fingerprint(inputs);
         if (file != null) {
             FeatureCache cached = loadIfMatches(file, key, fp);
@@ -84,7 +97,9 @@ public final class FeatureCache {
                 return cached;
             }
         }
-        FeatureCache f = compute(encoder, inputs, pooling, maxBatch, maxBatchTokens);
+        progress.stage("features " + key.substring(key.indexOf('|') + 1), inputs.size(), "inputs");
+        FeatureCache f = compute(encoder, inputs, pooling, maxBatch, maxBatchTokens, progress::advance);
+        progress.endStage();
         if (file != null) f.save(file, key, fp);
         return f;
     }

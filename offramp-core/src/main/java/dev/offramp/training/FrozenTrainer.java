@@ -111,6 +111,12 @@ public final class FrozenTrainer {
      */
     public static Result train(ExitHeads heads, FeatureCache train, int[] labels, float[] targets,
                                Validation validation, Options o) {
+        return train(heads, train, labels, targets, validation, o, TrainingProgress.NONE);
+    }
+
+    /** As above, reporting each epoch as a progress stage. */
+    public static Result train(ExitHeads heads, FeatureCache train, int[] labels, float[] targets,
+                               Validation validation, Options o, TrainingProgress progress) {
         long t0 = System.nanoTime();
         int n = train.samples, l = heads.layers, h = heads.hidden, k = heads.outputs, bMax = o.batchSize();
         boolean regression = k == 1;
@@ -143,6 +149,7 @@ public final class FrozenTrainer {
         int bestEpoch = o.epochs(), step = 0;
         for (int epoch = 1; epoch <= o.epochs(); epoch++) {
             long e0 = System.nanoTime();
+            progress.stage("exits epoch " + epoch + "/" + o.epochs(), stepsPerEpoch, "batches");
             for (int i = n - 1; i > 0; i--) { int j = shuffle.nextInt(i + 1), t = perm[i]; perm[i] = perm[j]; perm[j] = t; }
             double lossSum = 0;
             double[] lossPerExit = new double[l];
@@ -174,7 +181,11 @@ public final class FrozenTrainer {
                 }
                 lossSum += joint;
                 adam.step(learningRate(o, step, warmupSteps, totalSteps), step + 1);
+                int done = start / bMax + 1;
+                progress.advance(done);
+                if (done % 50 == 0) progress.status(String.format(java.util.Locale.ROOT, "loss %.4f", lossSum / done));
             }
+            progress.endStage();
             double[] lossOut = nans(l), accOut = nans(l);
             for (int exit : exits) {
                 int layer = exit - 1;
@@ -197,6 +208,8 @@ public final class FrozenTrainer {
                 }
             }
             reports.add(new EpochReport(epoch, lossSum / stepsPerEpoch, lossOut, accOut, val, (System.nanoTime() - e0) / 1e9));
+            progress.log(String.format(java.util.Locale.ROOT, "epoch %d: loss %.4f%s", epoch, lossSum / stepsPerEpoch,
+                    val == null ? "" : " validation " + validation.metricName() + " per exit " + formatPerExit(val)));
         }
         if (best != null) System.arraycopy(best, 0, heads.params(), 0, best.length);
         return new Result(heads, reports, bestEpoch, (System.nanoTime() - t0) / 1e9);
@@ -238,6 +251,12 @@ public final class FrozenTrainer {
         return a;
     }
 
+    private static String formatPerExit(double[] v) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < v.length; i++) b.append(i == 0 ? "" : " ").append(String.format(java.util.Locale.ROOT, "%.3f", v[i]));
+        return b.toString();
+    }
+
     private static double[] nans(int l) {
         double[] a = new double[l];
         Arrays.fill(a, Double.NaN);
@@ -259,19 +278,29 @@ public final class FrozenTrainer {
                                      List<Encoding> trainInputs, int[] trainLabels, float[] trainTargets,
                                      List<Encoding> validInputs, int[] validLabels, float[] validTargets,
                                      int maxLength, Path cacheDir, Options o) throws IOException {
+        return run(encoder, backbone, task, layout, trainInputs, trainLabels, trainTargets, validInputs, validLabels,
+                validTargets, maxLength, cacheDir, o, TrainingProgress.NONE);
+    }
+
+    /** As above, reporting feature extraction and every epoch to progress. */
+    public static MultiExitModel run(BertEncoder encoder, String backbone, ExitTask task, ExitLayout layout,
+                                     List<Encoding> trainInputs, int[] trainLabels, float[] trainTargets,
+                                     List<Encoding> validInputs, int[] validLabels, float[] validTargets,
+                                     int maxLength, Path cacheDir, Options o, TrainingProgress progress)
+            throws IOException {
         long t0 = System.nanoTime();
         int maxBatch = 64, maxTokens = 64 * 128;
         FeatureCache train = features(encoder, backbone, task.name() + "/train", layout, trainInputs, maxLength,
-                cacheDir, maxBatch, maxTokens);
+                cacheDir, maxBatch, maxTokens, progress);
         Validation validation = null;
         if (validInputs != null && !validInputs.isEmpty()) {
             FeatureCache valid = features(encoder, backbone, task.name() + "/validation", layout, validInputs,
-                    maxLength, cacheDir, maxBatch, maxTokens);
+                    maxLength, cacheDir, maxBatch, maxTokens, progress);
             validation = task.regression() ? Validation.mse(valid, validTargets) : Validation.accuracy(valid, validLabels);
         }
         ExitHeads heads = ExitHeads.create(encoder.config().hidden(), encoder.config().layers(), task.outputs(), layout,
                 encoder.weights(), o.seed());
-        Result r = train(heads, train, trainLabels, trainTargets, validation, o);
+        Result r = train(heads, train, trainLabels, trainTargets, validation, o, progress);
         ObjectNode opts = new ObjectMapper().createObjectNode();
         opts.put("batch_size", o.batchSize());
         opts.put("weight_decay", Double.parseDouble(Float.toString(o.weightDecay())));
@@ -292,10 +321,10 @@ public final class FrozenTrainer {
 
     private static FeatureCache features(BertEncoder encoder, String backbone, String split, ExitLayout layout,
                                          List<Encoding> inputs, int maxLength, Path cacheDir, int maxBatch,
-                                         int maxTokens) throws IOException {
+                                         int maxTokens, TrainingProgress progress) throws IOException {
         String key = FeatureCache.key(backbone, split, layout.pooling(), maxLength, inputs.size());
         Path file = cacheDir == null ? null : FeatureCache.fileFor(cacheDir, key);
-        return FeatureCache.computeOrLoad(encoder, inputs, layout.pooling(), maxBatch, maxTokens, file, key);
+        return FeatureCache.computeOrLoad(encoder, inputs, layout.pooling(), maxBatch, maxTokens, file, key, progress);
     }
 
     // ----------------------------------------------------------------------------------------------------
