@@ -111,33 +111,63 @@ final class Evaluation {
 
     static WallClock time(TrainedModel tm, ExitCriterion criterion, List<Encoding> inputs, int batch, int repeats,
                           OnnxRuntimeEncoder ort) {
-        List<List<Encoding>> chunks = new ArrayList<>();
-        for (int[] b : batches(inputs, batch)) {
-            List<Encoding> c = new ArrayList<>(b.length);
-            for (int i : b) c.add(inputs.get(i));
-            chunks.add(c);
-        }
-        EarlyExitRunner ee = new EarlyExitRunner(tm.encoder(), tm.model(), criterion, null);
-        EarlyExitRunner full = new EarlyExitRunner(tm.encoder(), tm.model(), criterion, null);
-        EarlyExitRunner.Result[] sink = new EarlyExitRunner.Result[batch];
-        Runnable eeRun = () -> { for (List<Encoding> c : chunks) ee.run(c, sink, 0); };
-        Runnable fullRun = () -> { for (List<Encoding> c : chunks) full.runFullDepth(c, sink, 0); };
-        Runnable ortRun = ort == null ? null : () -> { for (List<Encoding> c : chunks) ort.lastHidden(c); };
-        // warm-up: every shape once per engine (JIT compiles per call site and shape)
-        eeRun.run();
-        fullRun.run();
-        if (ortRun != null) ortRun.run();
-        double[] tFull = new double[repeats], tEe = new double[repeats], tOrt = new double[repeats];
-        for (int r = 0; r < repeats; r++) {
-            Timing.settle();
-            long t0 = System.nanoTime(); fullRun.run(); tFull[r] = Timing.millisSince(t0);
-            Timing.settle();
-            t0 = System.nanoTime(); eeRun.run(); tEe[r] = Timing.millisSince(t0);
-            if (ortRun != null) {
-                Timing.settle();
-                t0 = System.nanoTime(); ortRun.run(); tOrt[r] = Timing.millisSince(t0);
+        Bench bench = new Bench(tm, inputs, batch, repeats);
+        double ortMs = ort == null ? Double.NaN : bench.onnxRuntimeMs(ort);
+        double[] fe = bench.fullAndEarlyExitMs(criterion);
+        return new WallClock(batch, fe[0], fe[1], ortMs);
+    }
+
+    /**
+     * Times passes over a fixed set of inputs in fixed batches: full depth, early exit with a criterion, ONNX Runtime
+     * at full depth. Every shape is warmed up first; medians of repeats; the engines alternate, with a pause between,
+     * so only one engine's threads are busy at a time.
+     */
+    static final class Bench {
+        private final TrainedModel tm;
+        private final List<List<Encoding>> chunks = new ArrayList<>();
+        private final int repeats, batch;
+        private final EarlyExitRunner.Result[] sink;
+
+        Bench(TrainedModel tm, List<Encoding> inputs, int batch, int repeats) {
+            this.tm = tm;
+            this.repeats = repeats;
+            this.batch = batch;
+            for (int[] b : batches(inputs, batch)) {
+                List<Encoding> c = new ArrayList<>(b.length);
+                for (int i : b) c.add(inputs.get(i));
+                chunks.add(c);
             }
+            sink = new EarlyExitRunner.Result[batch];
         }
-        return new WallClock(batch, Timing.median(tFull), Timing.median(tEe), ortRun == null ? Double.NaN : Timing.median(tOrt));
+
+        int batch() { return batch; }
+
+        double onnxRuntimeMs(OnnxRuntimeEncoder ort) {
+            Runnable r = () -> { for (List<Encoding> c : chunks) ort.lastHidden(c); };
+            r.run();
+            double[] t = new double[repeats];
+            for (int i = 0; i < repeats; i++) {
+                Timing.settle();
+                long t0 = System.nanoTime(); r.run(); t[i] = Timing.millisSince(t0);
+            }
+            return Timing.median(t);
+        }
+
+        /** {full-depth ms, early-exit ms}, measured alternately. */
+        double[] fullAndEarlyExitMs(ExitCriterion criterion) {
+            EarlyExitRunner ee = new EarlyExitRunner(tm.encoder(), tm.model(), criterion, null);
+            Runnable eeRun = () -> { for (List<Encoding> c : chunks) ee.run(c, sink, 0); };
+            Runnable fullRun = () -> { for (List<Encoding> c : chunks) ee.runFullDepth(c, sink, 0); };
+            fullRun.run();
+            eeRun.run();
+            double[] tFull = new double[repeats], tEe = new double[repeats];
+            for (int i = 0; i < repeats; i++) {
+                Timing.settle();
+                long t0 = System.nanoTime(); fullRun.run(); tFull[i] = Timing.millisSince(t0);
+                Timing.settle();
+                t0 = System.nanoTime(); eeRun.run(); tEe[i] = Timing.millisSince(t0);
+            }
+            return new double[] {Timing.median(tFull), Timing.median(tEe)};
+        }
     }
 }

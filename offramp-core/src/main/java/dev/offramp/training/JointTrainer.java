@@ -1,0 +1,222 @@
+package dev.offramp.training;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.data.Batching;
+import dev.offramp.exits.ExitHeads;
+import dev.offramp.exits.ExitLayout;
+import dev.offramp.exits.ExitLoss;
+import dev.offramp.exits.ExitTask;
+import dev.offramp.exits.JointExitStep;
+import dev.offramp.exits.LayerwiseOutputs;
+import dev.offramp.exits.MultiExitModel;
+import dev.offramp.exits.TrainingRecord;
+import dev.offramp.model.BertEncoder;
+import dev.offramp.model.EncoderTrainer;
+import dev.offramp.model.TrainingStep;
+import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertWeights;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Joint fine-tuning of backbone and exits (PABEE/DeeBERT's standard baseline, methods.md §2):
+ * loss = Σ_i w_i·CE_i / Σ_i w_i with w_i = i, backbone and every exit trained together by AdamW, the heads with
+ * their own (higher) learning rate. Length-bucketed batches, linear warm-up and decay, global-norm clipping,
+ * dropout. After each epoch the validation split is scored exit by exit; the best epoch (mean metric over the
+ * exits) is what {@link #train} returns, and a checkpoint is written so an interrupted run resumes at the next
+ * epoch.
+ */
+public final class JointTrainer {
+    /**
+     * @param backboneLr peak learning rate of the encoder (BERT fine-tuning: 2e-5 … 5e-5)
+     * @param headsLr    peak learning rate of the exits (higher: they start from scratch)
+     * @param dropout    hidden and attention dropout of the encoder (BERT: 0.1)
+     * @param headDropout dropout on the exits' pooler output
+     * @param warmup     fraction of steps with linear warm-up
+     * @param clipNorm   global gradient-norm bound (BERT: 1.0)
+     */
+    public record Options(int epochs, float backboneLr, float headsLr, int batchSize, long seed, float weightDecay,
+                          float dropout, float headDropout, float warmup, double clipNorm) {
+        public Options {
+            if (epochs <= 0 || batchSize <= 0) throw new IllegalArgumentException("epochs and batch size must be positive");
+            if (!(backboneLr > 0) || !(headsLr > 0)) throw new IllegalArgumentException("learning rates must be positive");
+        }
+
+        public static Options defaults() {
+            return new Options(2, 3e-5f, 5e-4f, 32, 42, 0.01f, 0.1f, 0.1f, 0.06f, 1.0);
+        }
+    }
+
+    private JointTrainer() {}
+
+    /**
+     * Fine-tunes {@code weights} (in place) and fresh exits on the training inputs.
+     *
+     * @param backboneName the backbone's reference saved with the model
+     * @param checkpointDir where epoch checkpoints go (resume point); null: none
+     */
+    public static MultiExitModel train(BertWeights weights, String backboneName, ExitTask task, ExitLayout layout,
+                                       List<Encoding> trainIn, int[] labels, float[] targets,
+                                       List<Encoding> validIn, int[] validLabels, float[] validTargets,
+                                       int maxLength, Options o, Path checkpointDir, TrainingProgress progress)
+            throws IOException {
+        long t0 = System.nanoTime();
+        int l = weights.config.layers(), h = weights.config.hidden();
+        boolean regression = task.regression();
+        ExitHeads heads = ExitHeads.create(h, l, task.outputs(), layout, weights, o.seed());
+        EncoderTrainer encoder = new EncoderTrainer(weights,
+                new EncoderTrainer.Options(o.dropout(), o.dropout(), o.seed(), false, 0));
+
+        ParameterSet encParams = new ParameterSet();
+        encoder.addParameters(encParams);
+        ParameterSet headParams = new ParameterSet().add("exits", heads.params(), heads.grads(), false);
+        ParameterSet all = new ParameterSet();
+        for (ParameterSet.Entry e : encParams.entries()) all.add(e.name(), e.param(), e.grad(), e.decay());
+        all.add("exits", heads.params(), heads.grads(), false);
+        AdamW.Options ao = new AdamW.Options(0.9, 0.999, 1e-8, o.weightDecay());
+        AdamW encAdam = new AdamW(encParams, ao), headAdam = new AdamW(headParams, ao);
+
+        int n = trainIn.size();
+        int[] lengths = new int[n];
+        for (int i = 0; i < n; i++) lengths[i] = trainIn.get(i).length();
+        int stepsPerEpoch = (n + o.batchSize() - 1) / o.batchSize();
+        int totalSteps = stepsPerEpoch * o.epochs();
+        LearningRateSchedule encLr = new LearningRateSchedule(o.backboneLr(), Math.round(o.warmup() * totalSteps), totalSteps);
+        LearningRateSchedule headLr = new LearningRateSchedule(o.headsLr(), Math.round(o.warmup() * totalSteps), totalSteps);
+        float[] lossWeights = ExitLoss.jointWeights(l);
+        JointExitStep exitStep = new JointExitStep(heads, o.batchSize());
+        SplittableRandom headRng = new SplittableRandom(o.seed() ^ 0x9E3779B97F4A7C15L);
+
+        int startEpoch = 1, step = 0;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        int bestEpoch = 0;
+        double[] bestPerExit = null;
+        float[] bestHeads = null;
+        BertWeights bestWeights = null;
+        JointCheckpoint ck = checkpointDir == null ? null : JointCheckpoint.loadIfPresent(checkpointDir, encParams, headParams, encAdam, headAdam);
+        if (ck != null) {
+            startEpoch = ck.epoch() + 1;
+            step = ck.step();
+            progress.log(String.format(Locale.ROOT, "resuming after epoch %d (step %d) from %s", ck.epoch(), step, checkpointDir));
+        }
+
+        BertEncoder inference = new BertEncoder(weights);
+        List<double[]> history = new ArrayList<>();
+        float[][] dHidden = new float[l + 1][];
+        int[] offsets = new int[o.batchSize()], lens = new int[o.batchSize()], bLabels = new int[o.batchSize()];
+        float[] bTargets = new float[o.batchSize()];
+        float[][] hiddenByLayer = new float[l][];
+        List<Encoding> batch = new ArrayList<>(o.batchSize());
+        for (int epoch = startEpoch; epoch <= o.epochs(); epoch++) {
+            List<int[]> batches = Batching.lengthBucketed(lengths, o.batchSize(), o.seed(), epoch);
+            progress.stage("joint epoch " + epoch + "/" + o.epochs(), batches.size(), "batches");
+            long e0 = System.nanoTime(), tokens = 0;
+            double lossSum = 0;
+            for (int bi = 0; bi < batches.size(); bi++, step++) {
+                int[] idx = batches.get(bi);
+                batch.clear();
+                for (int j = 0; j < idx.length; j++) {
+                    batch.add(trainIn.get(idx[j]));
+                    if (regression) bTargets[j] = targets[idx[j]];
+                    else bLabels[j] = labels[idx[j]];
+                }
+                TrainingStep s = encoder.forward(batch, true);
+                int b = s.size(), nt = s.tokens();
+                tokens += nt;
+                for (int j = 0; j < b; j++) { offsets[j] = s.offset(j); lens[j] = s.length(j); }
+                for (int li = 1; li <= l; li++) {
+                    hiddenByLayer[li - 1] = s.layerOutput(li);
+                    if (dHidden[li] == null || dHidden[li].length < nt * h) dHidden[li] = new float[Math.max(nt * h, 1024 * h)];
+                    else Arrays.fill(dHidden[li], 0, nt * h, 0f);
+                }
+                float[][] dExit = Arrays.copyOfRange(dHidden, 1, l + 1);
+                double loss = exitStep.run(hiddenByLayer, offsets, lens, b, regression ? null : bLabels,
+                        regression ? bTargets : null, lossWeights, o.headDropout(), headRng, dExit);
+                encoder.backward(s, dHidden);
+                GradientClipping.clipGlobalNorm(all, o.clipNorm());
+                encAdam.step(encLr.at(step));
+                headAdam.step(headLr.at(step));
+                all.zeroGradients();
+                lossSum += loss;
+                progress.advance(bi + 1);
+                if ((bi + 1) % 20 == 0) {
+                    double sec = (System.nanoTime() - e0) / 1e9;
+                    progress.status(String.format(Locale.ROOT, "loss %.4f, %.0f tokens/s", lossSum / (bi + 1), tokens / sec));
+                }
+            }
+            progress.endStage();
+            double epochSec = (System.nanoTime() - e0) / 1e9;
+            inference.repack();
+            double[] perExit = validate(inference, heads, task, validIn, validLabels, validTargets, regression, progress);
+            double score = Arrays.stream(perExit).average().orElse(Double.NaN);
+            history.add(perExit);
+            progress.log(String.format(Locale.ROOT, "epoch %d: loss %.4f, %.0f s, %.0f tokens/s; validation %s per exit %s",
+                    epoch, lossSum / batches.size(), epochSec, tokens / epochSec, regression ? "mse" : "accuracy", fmt(perExit)));
+            if (score > bestScore || bestHeads == null) {
+                bestScore = score;
+                bestEpoch = epoch;
+                bestPerExit = perExit;
+                bestHeads = heads.params().clone();
+                bestWeights = copy(weights);
+            }
+            if (checkpointDir != null) JointCheckpoint.save(checkpointDir, epoch, step, encParams, headParams, encAdam, headAdam);
+        }
+        if (bestHeads == null) throw new IllegalStateException("no epoch left to train (checkpoint already at the last epoch)");
+        System.arraycopy(bestHeads, 0, heads.params(), 0, bestHeads.length);
+        ObjectNode opts = new ObjectMapper().createObjectNode();
+        opts.put("batch_size", o.batchSize());
+        opts.put("heads_lr", (double) o.headsLr());
+        opts.put("weight_decay", (double) o.weightDecay());
+        opts.put("dropout", (double) o.dropout());
+        opts.put("head_dropout", (double) o.headDropout());
+        opts.put("warmup", (double) o.warmup());
+        opts.put("clip_norm", o.clipNorm());
+        opts.put("best_epoch", bestEpoch);
+        opts.put("max_length", maxLength);
+        opts.put("train_samples", n);
+        TrainingRecord record = new TrainingRecord("joint", o.epochs(), o.backboneLr(), o.seed(),
+                (System.nanoTime() - t0) / 1e9, regression ? "mse" : "accuracy", bestPerExit, opts);
+        return new MultiExitModel(backboneName, task, heads, bestWeights, record, null);
+    }
+
+    private static double[] validate(BertEncoder inference, ExitHeads heads, ExitTask task, List<Encoding> validIn,
+                                     int[] labels, float[] targets, boolean regression, TrainingProgress progress) {
+        MultiExitModel probe = new MultiExitModel("validation", task, heads, null, null, null);
+        progress.stage("validation", validIn.size(), "inputs");
+        LayerwiseOutputs out = LayerwiseOutputs.compute(inference, probe, validIn, 64, 64 * 128, i -> progress.advance(i));
+        progress.endStage();
+        if (regression) {
+            double[] mse = out.msePerExit(targets);
+            for (int i = 0; i < mse.length; i++) mse[i] = -mse[i];
+            return mse;
+        }
+        return out.accuracyPerExit(labels);
+    }
+
+    private static String fmt(double[] v) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < v.length; i++) b.append(i == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.3f", v[i]));
+        return b.toString();
+    }
+
+    /** A deep copy of every tensor (the best epoch's backbone, kept while training goes on). */
+    static BertWeights copy(BertWeights w) {
+        BertWeights.Layer[] ls = new BertWeights.Layer[w.layers.length];
+        for (int i = 0; i < ls.length; i++) {
+            BertWeights.Layer a = w.layers[i];
+            ls[i] = new BertWeights.Layer(a.wq.clone(), a.bq.clone(), a.wk.clone(), a.bk.clone(), a.wv.clone(), a.bv.clone(),
+                    a.wo.clone(), a.bo.clone(), a.ln1Gamma.clone(), a.ln1Beta.clone(), a.wIn.clone(), a.bIn.clone(),
+                    a.wOut.clone(), a.bOut.clone(), a.ln2Gamma.clone(), a.ln2Beta.clone());
+        }
+        return new BertWeights(w.config, w.wordEmbeddings.clone(), w.positionEmbeddings.clone(),
+                w.tokenTypeEmbeddings.clone(), w.embLnGamma.clone(), w.embLnBeta.clone(), ls,
+                w.poolerW == null ? null : w.poolerW.clone(), w.poolerB == null ? null : w.poolerB.clone());
+    }
+}
