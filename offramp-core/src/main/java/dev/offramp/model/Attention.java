@@ -129,7 +129,7 @@ public final class Attention {
         float[] p = att;
         int p0 = a0;
         if (dropout > 0f) {
-            for (int i = 0; i < t * t; i++) tmp[i] = att[a0 + i] * Dropout.scale(key, a0 + i, dropout);
+            Dropout.apply(tmp, 0, att, a0, t * t, a0, dropout, key);
             p = tmp;
             p0 = 0;
         }
@@ -169,7 +169,7 @@ public final class Attention {
         float[] p = att;
         int p0 = a0;
         if (dropout > 0f) {
-            for (int i = 0; i < tt; i++) tmp[i] = att[a0 + i] * Dropout.scale(key, a0 + i, dropout);
+            Dropout.apply(tmp, 0, att, a0, tt, a0, dropout, key);
             p = tmp;
             p0 = 0;
         }
@@ -180,7 +180,7 @@ public final class Attention {
         // through dropout, then softmax: dS_ij = P_ij·(dP_ij − Σ_k dP_ik·P_ik); the 1/√d scale folded in
         for (int i = 0; i < t; i++) {
             int r = a0 + i * t, g = dp + i * t;
-            if (dropout > 0f) for (int j = 0; j < t; j++) tmp[g + j] *= Dropout.scale(key, r + j, dropout);
+            if (dropout > 0f) Dropout.apply(tmp, g, tmp, g, t, r, dropout, key);
             float dot = 0f;
             for (int j = 0; j < t; j++) dot += tmp[g + j] * att[r + j];
             for (int j = 0; j < t; j++) tmp[g + j] = att[r + j] * (tmp[g + j] - dot) * scale;

@@ -91,6 +91,7 @@ public final class EncoderTrainer {
     private float[] dQkv = new float[0];    // (N, 3H)
     private float[] dFfnAct = new float[0]; // (N, I)
     private float[] dFfnPre = new float[0]; // (N, I)
+    private final float[] dWqkv;            // (H, 3H) the fused Q/K/V weight gradient of one layer
     private float[][] attScratch = new float[0][]; // per slot 2·Tmax²
     private long stepsTaken;                // training forwards so far: the dropout step counter
 
@@ -113,6 +114,7 @@ public final class EncoderTrainer {
         wOutPacked = new PackedMatrix[layerCount];
         wqkv = new float[layerCount][3 * hidden * hidden];
         bqkv = new float[layerCount][3 * hidden];
+        dWqkv = new float[3 * hidden * hidden];
         for (int l = 0; l < layerCount; l++) {
             BertWeights.Layer w = weights.layers[l];
             wqkvPacked[l] = PackedMatrix.pack(wqkv[l], 0, hidden, 3 * hidden);
@@ -443,9 +445,16 @@ public final class EncoderTrainer {
             biasBackward(g.dbq, dQkv, 0, 3 * h, n, h);
             biasBackward(g.dbk, dQkv, h, 3 * h, n, h);
             biasBackward(g.dbv, dQkv, 2 * h, 3 * h, n, h);
-            Gemm.gemm(true, false, h, h, n, x, 0, h, dQkv, 0, 3 * h, g.dWq, 0, h, true);
-            Gemm.gemm(true, false, h, h, n, x, 0, h, dQkv, h, 3 * h, g.dWk, 0, h, true);
-            Gemm.gemm(true, false, h, h, n, x, 0, h, dQkv, 2 * h, 3 * h, g.dWv, 0, h, true);
+            // one (H, 3H) GEMM rather than three (H, H): xᵀ is packed once; then split into dWq, dWk, dWv
+            Gemm.gemm(true, false, h, 3 * h, n, x, 0, h, dQkv, 0, 3 * h, dWqkv, 0, 3 * h, false);
+            Parallel.RangeTask split = (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    addRow(g.dWq, r * h, dWqkv, r * 3 * h, h);
+                    addRow(g.dWk, r * h, dWqkv, r * 3 * h + h, h);
+                    addRow(g.dWv, r * h, dWqkv, r * 3 * h + 2 * h, h);
+                }
+            };
+            forRows(h, 3 * h, split);
         }
         if (propagate) Gemm.gemm(false, true, n, h, 3 * h, dQkv, 0, 3 * h, wqkv[l], 0, 3 * h, dOut, 0, h, true);
     }
@@ -495,6 +504,15 @@ public final class EncoderTrainer {
             int from = c0 * 1024, to = Math.min(count, c1 * 1024);
             for (int i = from; i < to; i++) y[i] += x[i];
         });
+    }
+
+    /** y[yOff..yOff+n) += x[xOff..xOff+n). */
+    private static void addRow(float[] y, int yOff, float[] x, int xOff, int n) {
+        int bound = S.loopBound(n), i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, y, yOff + i).add(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += x[xOff + i];
     }
 
     /** y[r] += bias for rows [r0, r1) of width w. */

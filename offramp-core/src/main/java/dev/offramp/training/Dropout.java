@@ -13,34 +13,55 @@ public final class Dropout {
 
     /** The key of one dropout site (say, layer 3's attention probabilities) in one training step. */
     public static long key(long seed, long step, int site) {
-        return mix(mix(seed ^ 0x6A09E667F3BCC909L) + step * 0x9E3779B97F4A7C15L + site);
+        return mix(mix(seed ^ 0x6A09E667F3BCC909L) + step * GOLDEN + site);
     }
 
     /** The multiplier of element {@code index}: 0 (dropped) or 1/(1 − p). p must be in [0, 1). */
     public static float scale(long key, long index, float p) {
-        // top 24 bits of the hash: a uniform integer in [0, 2^24), compared with p·2^24
-        long u = mix(key + index * 0x9E3779B97F4A7C15L) >>> 40;
-        return u < (long) (p * (1 << 24)) ? 0f : 1f / (1f - p);
+        return uniform16(mix(key + (index >>> 2) * GOLDEN), index) < threshold(p) ? 0f : 1f / (1f - p);
     }
 
     /** out[i] = in[i]·scale(key, i, p) for i in [from, to); out may be in. Indices are the mask's indices. */
     public static void forward(float[] out, float[] in, int from, int to, float p, long key) {
-        long threshold = (long) (p * (1 << 24));
-        float keep = 1f / (1f - p);
-        for (int i = from; i < to; i++) {
-            long u = mix(key + i * 0x9E3779B97F4A7C15L) >>> 40;
-            out[i] = u < threshold ? 0f : in[i] * keep;
-        }
+        apply(out, from, in, from, to - from, from, p, key);
     }
 
     /** Backward of {@link #forward}: dIn[i] += dOut[i]·scale(key, i, p) for i in [from, to). */
     public static void backward(float[] dIn, float[] dOut, int from, int to, float p, long key) {
-        long threshold = (long) (p * (1 << 24));
+        long threshold = threshold(p);
         float keep = 1f / (1f - p);
+        long h = 0;
         for (int i = from; i < to; i++) {
-            long u = mix(key + i * 0x9E3779B97F4A7C15L) >>> 40;
-            if (u >= threshold) dIn[i] += dOut[i] * keep;
+            if (i == from || (i & 3) == 0) h = mix(key + (long) (i >>> 2) * GOLDEN);
+            if (uniform16(h, i) >= threshold) dIn[i] += dOut[i] * keep;
         }
+    }
+
+    /**
+     * out[outOff + i] = in[inOff + i]·scale(key, mask0 + i, p) for i < n: the general form, for arrays whose
+     * index is not the mask's (a head's probabilities copied to scratch). out may be in.
+     */
+    public static void apply(float[] out, int outOff, float[] in, int inOff, int n, long mask0, float p, long key) {
+        long threshold = threshold(p);
+        float keep = 1f / (1f - p);
+        long h = 0;
+        for (int i = 0; i < n; i++) {
+            long index = mask0 + i;
+            // one 64-bit hash gives the 16-bit uniforms of four consecutive indices
+            if (i == 0 || (index & 3) == 0) h = mix(key + (index >>> 2) * GOLDEN);
+            out[outOff + i] = uniform16(h, index) < threshold ? 0f : in[inOff + i] * keep;
+        }
+    }
+
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
+    /** Drop when the 16-bit uniform is below p·2^16 (p resolved to 1/65536). */
+    private static long threshold(float p) {
+        return (long) (p * 65536f);
+    }
+
+    private static long uniform16(long hash, long index) {
+        return (hash >>> ((index & 3) << 4)) & 0xFFFF;
     }
 
     /** Checks a dropout probability. */
