@@ -6,6 +6,7 @@ import dev.offramp.exits.MultiExitModel;
 import dev.offramp.exits.Pooling;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.training.FrozenTrainer;
+import dev.offramp.training.JointTrainer;
 import dev.offramp.weights.ModelRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,6 +38,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", description = "peak learning rate (default: frozen 2e-3, joint 3e-5)")
     Float lr;
 
+    @Option(names = "--heads-lr", description = "joint mode: peak learning rate of the exits (default: 5e-4)")
+    Float headsLr;
+
     @Option(names = "--batch", defaultValue = "32", description = "batch size (default: ${DEFAULT-VALUE})")
     int batch;
 
@@ -63,8 +67,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!mode.equals("frozen")) {
-            throw new IllegalArgumentException("unknown --mode '" + mode + "' (available: frozen)");
+        if (!mode.equals("frozen") && !mode.equals("joint")) {
+            throw new IllegalArgumentException("unknown --mode '" + mode + "' (available: frozen, joint)");
         }
         long t0 = System.nanoTime();
         TaskSplits splits = TaskSplits.load(task, maxExamples);
@@ -76,20 +80,38 @@ final class TrainCommand implements Callable<Integer> {
                 splits.task().name(), trainIn.size(), validIn.size(), splits.dev().size(), bb.model().name(),
                 bb.model().config().layers());
         ExitLayout layout = new ExitLayout(Pooling.fromName(pooling), layerNorm, !perExitPooler);
-        FrozenTrainer.Options o = FrozenTrainer.Options.defaults().withEpochs(epochs != null ? epochs : 8)
-                .withLearningRate(lr != null ? lr : 2e-3f).withBatchSize(batch).withSeed(seed);
-        Path cache = cacheDir != null ? cacheDir : ModelRegistry.cacheDir().resolve("features");
-        MultiExitModel m = FrozenTrainer.run(bb.encoder(), model, ExitTask.of(splits.task()), layout,
-                trainIn, TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()),
-                validIn, TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()),
-                len, cache, o, new BarProgress());
+        MultiExitModel m = mode.equals("joint") ? trainJoint(bb, splits, layout, trainIn, validIn, len)
+                : trainFrozen(bb, splits, layout, trainIn, validIn, len);
         m.save(out);
         double[] v = m.training().devMetrics();
         StringBuilder per = new StringBuilder();
         for (int i = 0; i < v.length; i++) per.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.4f", v[i]));
         System.out.printf(Locale.ROOT, "saved %s (%.1f s)%n", out, (System.nanoTime() - t0) / 1e9);
-        System.out.printf(Locale.ROOT, "summary: task=%s mode=%s validation_%s=%s%n", splits.task().name(), mode,
-                m.training().metric(), per);
+        System.out.printf(Locale.ROOT, "summary: task=%s mode=%s wall_s=%.1f validation_%s=%s%n", splits.task().name(), mode,
+                (System.nanoTime() - t0) / 1e9, m.training().metric(), per);
         return 0;
+    }
+
+    private MultiExitModel trainJoint(LoadedBackbone bb, TaskSplits splits, ExitLayout layout, List<Encoding> trainIn,
+                                      List<Encoding> validIn, int len) throws Exception {
+        JointTrainer.Options d = JointTrainer.Options.defaults();
+        JointTrainer.Options o = new JointTrainer.Options(epochs != null ? epochs : d.epochs(), lr != null ? lr : d.backboneLr(),
+                headsLr != null ? headsLr : d.headsLr(), batch, seed, d.weightDecay(), d.dropout(), d.headDropout(),
+                d.warmup(), d.clipNorm());
+        return JointTrainer.train(bb.model().weights(), model, ExitTask.of(splits.task()), layout, trainIn,
+                TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()), validIn,
+                TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()), len, o,
+                out.resolve("checkpoint"), new BarProgress());
+    }
+
+    private MultiExitModel trainFrozen(LoadedBackbone bb, TaskSplits splits, ExitLayout layout, List<Encoding> trainIn,
+                                       List<Encoding> validIn, int len) throws Exception {
+        FrozenTrainer.Options o = FrozenTrainer.Options.defaults().withEpochs(epochs != null ? epochs : 8)
+                .withLearningRate(lr != null ? lr : 2e-3f).withBatchSize(batch).withSeed(seed);
+        Path cache = cacheDir != null ? cacheDir : ModelRegistry.cacheDir().resolve("features");
+        return FrozenTrainer.run(bb.encoder(), model, ExitTask.of(splits.task()), layout,
+                trainIn, TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()),
+                validIn, TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()),
+                len, cache, o, new BarProgress());
     }
 }

@@ -56,6 +56,22 @@ public final class AdamW {
         return t;
     }
 
+    /** First moment of parameter-set entry i (live array: a checkpoint reads and restores it in place). */
+    public float[] firstMoment(int i) {
+        return m[i];
+    }
+
+    /** Second moment of parameter-set entry i (live array). */
+    public float[] secondMoment(int i) {
+        return v[i];
+    }
+
+    /** Sets the step count after the moments were restored from a checkpoint (bias correction depends on it). */
+    public void restoreSteps(int steps) {
+        if (steps < 0) throw new IllegalArgumentException("steps must be >= 0, got " + steps);
+        t = steps;
+    }
+
     /** One update with learning rate lr from the gradients now in the parameter set (which it does not zero). */
     public void step(double lr) {
         List<ParameterSet.Entry> es = params.entries();
