@@ -6,9 +6,15 @@ import picocli.CommandLine.Command;
 /** Entry point of ./offramp. */
 @Command(name = "offramp", mixinStandardHelpOptions = true, version = "offramp 0.1.0",
         description = "Early-exit inference for transformer language models on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class, VerifyCommand.class, BenchCommand.class, TrainCommand.class, ExitsCommand.class, EvalCommand.class, ReportCommand.class, DemoCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, VerifyCommand.class, BenchCommand.class, TrainCommand.class, ExitsCommand.class, EvalCommand.class, ReportCommand.class, DemoCommand.class,
+                EncodeCommand.class, ClassifyCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line (also what the tests drive). */
+    static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         // a user error (bad file, unknown model, malformed row) prints one clear line, not a stack trace
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -16,7 +22,7 @@ public final class Main implements Runnable {
             if (System.getenv("OFFRAMP_DEBUG") != null) ex.printStackTrace(cmd.getErr());
             return 2;
         });
-        System.exit(cl.execute(args));
+        return cl;
     }
 
     static String describe(Throwable ex) {
