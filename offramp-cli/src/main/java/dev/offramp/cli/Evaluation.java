@@ -6,6 +6,7 @@ import dev.offramp.criteria.OracleCriterion;
 import dev.offramp.data.Example;
 import dev.offramp.eval.PolicyCalibration;
 import dev.offramp.eval.TaskMetric;
+import dev.offramp.eval.calibration.CalibratedSettings;
 import dev.offramp.eval.calibration.ExitOutputs;
 import dev.offramp.exits.LayerwiseOutputs;
 import dev.offramp.inference.EarlyExitRunner;
@@ -36,9 +37,21 @@ final class Evaluation {
         return v.toExitOutputs(gold(tm, tm.splits().validation()));
     }
 
+    /**
+     * Calibrates every policy on validation and saves each chosen setting with the model, as
+     * {@code <model>/calibration/<policy>-max-drop-<D>.json}.
+     */
     static Map<String, PolicyCalibration.Calibrated> calibrate(TrainedModel tm, double maxDrop) throws IOException {
-        return PolicyCalibration.calibrateAll(validationOutputs(tm), PolicyCalibration.metricFor(tm.splits().task()),
-                maxDrop, 0.1);
+        Map<String, PolicyCalibration.Calibrated> cal = PolicyCalibration.calibrateAll(validationOutputs(tm),
+                PolicyCalibration.metricFor(tm.splits().task()), maxDrop, 0.1);
+        java.nio.file.Path dir = tm.dir().resolve("calibration");
+        java.nio.file.Files.createDirectories(dir);
+        String metricName = tm.splits().task().headline().key();
+        for (PolicyCalibration.Calibrated c : cal.values()) {
+            c.chosen().ifPresent(p -> CalibratedSettings.of(p, c.curve().fullModelMetric(), "validation", metricName)
+                    .write(dir.resolve(c.policy() + "-max-drop-" + maxDrop + ".json")));
+        }
+        return cal;
     }
 
     /** The criterion for a policy name, from a calibration; null for "full". */
