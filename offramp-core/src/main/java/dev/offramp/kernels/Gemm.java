@@ -67,6 +67,15 @@ public final class Gemm {
             if (!accumulate) zero(c, cOff, ldc, m, n);
             return;
         }
+        if (m <= SMALL_M && !transA && !transB) {
+            // a few rows (an exit head at batch 1): packing B would cost more than the product; stream B once
+            for (int i = 0; i < m; i++) {
+                int ci = cOff + i * ldc;
+                if (!accumulate) java.util.Arrays.fill(c, ci, ci + n, 0f);
+                for (int p = 0; p < k; p++) VectorOps.axpy(a[aOff + i * lda + p], b, bOff + p * ldb, c, ci, n);
+            }
+            return;
+        }
         final int panels = PackedMatrix.panels(n), strips = (m + MR - 1) / MR;
         if (Parallel.threads() == 1 || (long) m * n * k < PARALLEL_MIN_MACS) {
             gemmBlock(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, 0, m, 0, panels, accumulate);
@@ -78,6 +87,9 @@ public final class Gemm {
                     c, cOff, ldc, s0 * MR, Math.min(m, s1 * MR), 0, panels, accumulate));
         }
     }
+
+    /** Up to this many rows of A, {@link #gemm} streams B row by row instead of packing it. */
+    private static final int SMALL_M = 4;
 
     /** Forces the thread split for tuning: "rows", "cols", or "auto" (default). */
     private static final String SPLIT = System.getProperty("offramp.gemm.split", "auto");

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class GemmTest {
     private static final String[] SHAPES = {   // M×K×N
             "1x1x1", "7x13x5", "8x32x32", "9x33x31", "33x385x97", "64x384x384", "64x384x1536", "16x1536x384",
-            "130x769x65", "3x1000x2", "200x20x1",
+            "130x769x65", "3x1000x2", "200x20x1", "1x384x384", "4x384x3", "5x384x384",
     };
 
     private static float[] random(int size, long seed) {
