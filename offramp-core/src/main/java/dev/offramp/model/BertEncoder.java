@@ -99,13 +99,15 @@ public final class BertEncoder {
 
     /** Loads inputs into the batch (reusing its buffers) and runs the embeddings. */
     public EncoderBatch start(EncoderBatch batch, List<Encoding> inputs) {
-        for (int i = 0; i < inputs.size(); i++) checkInput(inputs.get(i), i);
+        for (int i = 0; i < inputs.size(); i++) checkInput(config, inputs.get(i), i);
         batch.reset(inputs);
         embed(batch);
         return batch;
     }
 
-    private void checkInput(Encoding e, int index) {
+    /** Refuses an input this model cannot run, naming which one and why. */
+    static void checkInput(BertConfig config, Encoding e, int index) {
+        if (e.length() == 0) throw new IllegalArgumentException("input " + index + " has no tokens");
         if (e.length() > config.maxPositions()) {
             throw new IllegalArgumentException("input " + index + " has " + e.length()
                     + " tokens; the model accepts at most " + config.maxPositions());

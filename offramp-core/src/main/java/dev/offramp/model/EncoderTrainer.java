@@ -202,7 +202,7 @@ public final class EncoderTrainer {
         long att = 0;
         for (int i = 0; i < b; i++) {
             Encoding e = batch.get(i);
-            checkInput(e, i);
+            BertEncoder.checkInput(config, e, i);
             n += e.length();
             tmax = Math.max(tmax, e.length());
             att += (long) config.heads() * e.length() * e.length();
@@ -228,25 +228,6 @@ public final class EncoderTrainer {
             aOff += config.heads() * t * t;
         }
         ensureScratch(n, tmax);
-    }
-
-    private void checkInput(Encoding e, int index) {
-        if (e.length() == 0) throw new IllegalArgumentException("input " + index + " has no tokens");
-        if (e.length() > config.maxPositions()) {
-            throw new IllegalArgumentException("input " + index + " has " + e.length()
-                    + " tokens; the model accepts at most " + config.maxPositions());
-        }
-        for (int t = 0; t < e.length(); t++) {
-            int id = e.ids()[t], type = e.typeIds()[t];
-            if (id < 0 || id >= config.vocabSize()) {
-                throw new IllegalArgumentException("input " + index + " has token id " + id
-                        + " outside the vocabulary of " + config.vocabSize());
-            }
-            if (type < 0 || type >= config.typeVocabSize()) {
-                throw new IllegalArgumentException("input " + index + " has token type " + type
-                        + "; the model has " + config.typeVocabSize());
-            }
-        }
     }
 
     private void ensureScratch(int n, int tmax) {
