@@ -72,8 +72,7 @@ public final class EncoderBatch {
             ctx = new float[cap * hidden];
             ffn = new float[cap * intermediate];
         }
-        int d = hidden / heads;
-        int need = d * tmax + tmax;
+        int need = Attention.scratchFloats(hidden, heads, tmax);
         int slots = dev.offramp.kernels.Parallel.threads();
         if (attScratch.length < slots || attScratch[0].length < need) {
             attScratch = new float[slots][];
