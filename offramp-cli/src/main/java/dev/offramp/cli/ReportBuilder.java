@@ -102,6 +102,7 @@ final class ReportBuilder {
             points.add(new CurvePoint(knob(p), r.metric(), r.layerSpeedup(), Double.NaN));
             criteria.add(crit);
         }
+        paretoFront(points, criteria);
         // wall clock at the large batch for a few points spread over the curve's speed-ups
         if (!oracle) {
             List<Integer> idx = new ArrayList<>();
@@ -136,6 +137,31 @@ final class ReportBuilder {
         CurvePoint cp = new CurvePoint(setting, run.metric().headline(), layerSpeedup, w32);
         return CriterionCurve.of(displayName(policy), points,
                 new CalibratedPoint(cp, run.meanExitLayer(), w1, w32, o1, o32), hist);
+    }
+
+    /**
+     * Keeps the settings no other setting beats on both axes (faster and at least as accurate): a criterion with
+     * two knob families (BEEM's global α and per-exit ε) otherwise zig-zags between them. Parallel lists.
+     */
+    static void paretoFront(List<CurvePoint> points, List<ExitCriterion> criteria) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < points.size(); i++) order.add(i);
+        order.sort(Comparator.comparingDouble((Integer i) -> points.get(i).layerSpeedup()).reversed()
+                .thenComparing(Comparator.comparingDouble((Integer i) -> points.get(i).metric()).reversed()));
+        boolean[] keep = new boolean[points.size()];
+        double best = Double.NEGATIVE_INFINITY;
+        for (int i : order) {
+            if (points.get(i).metric() > best) {
+                keep[i] = true;
+                best = points.get(i).metric();
+            }
+        }
+        for (int i = points.size() - 1; i >= 0; i--) {
+            if (!keep[i]) {
+                points.remove(i);
+                criteria.remove(i);
+            }
+        }
     }
 
     private static String knob(TradeoffPoint p) {

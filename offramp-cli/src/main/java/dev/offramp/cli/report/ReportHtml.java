@@ -62,7 +62,9 @@ final class ReportHtml {
         h.append("<h2>Trade-off: ").append(esc(d.metricName())).append(" vs layer speed-up</h2>\n");
         ReportCharts.Range layerRange = ReportCharts.metricRange(d, CurvePoint::layerSpeedup);
         figure(h, ReportWriter.LAYER_CHART, d.metricName() + " against layer speed-up for every criterion",
-                "Each line is one criterion swept over its knob (e.g. the confidence threshold); further right is "
+                "Each line is one criterion swept over its knob (e.g. the confidence threshold), each setting replayed on "
+                        + "this split's cached exit outputs; only the settings no other setting of the same criterion "
+                        + "beats on both axes are drawn. Further right is "
                         + "faster, higher is better. Layer speed-up = L / mean layers executed, the saving in "
                         + "encoder work, independent of the machine. The ringed marker is the calibrated setting. "
                         + "The solid black line is the full model, the dashed one the calibration floor (full − "
