@@ -22,6 +22,9 @@ final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--policy", defaultValue = "beem-a", description = "exit policy (default: ${DEFAULT-VALUE}); full = no early exit")
     String policy;
 
+    @Option(names = "--no-length-match", description = "calibrate on validation as carved, not resampled to dev's input lengths")
+    void noLengthMatch(boolean off) { Evaluation.lengthMatch = !off; }
+
     @Option(names = "--max-drop", defaultValue = "0.5", description = "calibration target in points (default: ${DEFAULT-VALUE})")
     double maxDrop;
 

@@ -28,6 +28,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--pooling", defaultValue = "mean", description = "exit pooling for the trained exits: cls | mean (default: ${DEFAULT-VALUE})")
     String pooling;
 
+    @Option(names = "--no-length-match", description = "calibrate on validation as carved, not resampled to dev's input lengths")
+    void noLengthMatch(boolean off) { Evaluation.lengthMatch = !off; }
+
     @Option(names = "--max-drop", defaultValue = "0.5", description = "calibration target in points (default: ${DEFAULT-VALUE})")
     double maxDrop;
 

@@ -30,6 +30,9 @@ final class EvalCommand implements Callable<Integer> {
             description = "full, max-prob, entropy, patience, beem-c, beem-a, static, oracle (default: ${DEFAULT-VALUE})")
     String policy;
 
+    @Option(names = "--no-length-match", description = "calibrate on validation as carved, not resampled to dev's input lengths")
+    void noLengthMatch(boolean off) { Evaluation.lengthMatch = !off; }
+
     @Option(names = "--max-drop", defaultValue = "0.5", description = "calibrate: fastest setting within D points of the full model on validation (default: ${DEFAULT-VALUE})")
     double maxDrop;
 
@@ -57,7 +60,9 @@ final class EvalCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "mean exit layer %.3f of %d, layer speed-up %.3fx%n", run.meanExitLayer(), layers, layerSpeedup);
         List<Encoding> timed = timingExamples > 0 && timingExamples < dev.size() ? dev.subList(0, timingExamples) : dev;
         Evaluation.WallClock b1, b32;
-        try (OnnxRuntimeEncoder ort = noOrt || tm.backbone().onnxFile() == null || tm.model().fineTunedBackbone() != null
+        // a fine-tuned backbone keeps the published graph and shapes: ONNX Runtime's time on the published file is
+        // its time on this model (timing only)
+        try (OnnxRuntimeEncoder ort = noOrt || tm.backbone().onnxFile() == null
                 ? null : new OnnxRuntimeEncoder(tm.backbone().onnxFile())) {
             ExitCriterion timedCriterion = criterion != null ? criterion : new dev.offramp.criteria.StaticCriterion(layers);
             b1 = Evaluation.time(tm, timedCriterion, timed, 1, repeats, ort);

@@ -8,6 +8,7 @@ import dev.offramp.eval.PolicyCalibration;
 import dev.offramp.eval.TaskMetric;
 import dev.offramp.eval.calibration.CalibratedSettings;
 import dev.offramp.eval.calibration.ExitOutputs;
+import dev.offramp.eval.calibration.LengthMatching;
 import dev.offramp.exits.LayerwiseOutputs;
 import dev.offramp.inference.EarlyExitRunner;
 import dev.offramp.onnxruntime.OnnxRuntimeEncoder;
@@ -32,9 +33,20 @@ final class Evaluation {
         return g;
     }
 
+    /** Off with --no-length-match: calibrate on the validation split as carved. */
+    static boolean lengthMatch = true;
+
+    /**
+     * The validation exit outputs the criteria are calibrated on: by default resampled so that input lengths
+     * follow dev's (see {@link LengthMatching}; only dev's token counts are read, never its labels).
+     */
     static ExitOutputs validationOutputs(TrainedModel tm) throws IOException {
         LayerwiseOutputs v = tm.layerwise(tm.splits().validation(), "validation");
-        return v.toExitOutputs(gold(tm, tm.splits().validation()));
+        ExitOutputs raw = v.toExitOutputs(gold(tm, tm.splits().validation()));
+        if (!lengthMatch) return raw;
+        int[] vLen = tm.encode(tm.splits().validation()).stream().mapToInt(Encoding::length).toArray();
+        int[] dLen = tm.encode(tm.splits().dev()).stream().mapToInt(Encoding::length).toArray();
+        return LengthMatching.resample(raw, vLen, dLen, 10, Math.max(5000, raw.samples()), 42);
     }
 
     /**

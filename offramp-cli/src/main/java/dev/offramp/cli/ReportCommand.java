@@ -24,6 +24,9 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--out", description = "report folder (default: <model>/report)")
     Path out;
 
+    @Option(names = "--no-length-match", description = "calibrate on validation as carved, not resampled to dev's input lengths")
+    void noLengthMatch(boolean off) { Evaluation.lengthMatch = !off; }
+
     @Option(names = "--max-drop", defaultValue = "0.5", description = "calibration: fastest within D points of the full model (default: ${DEFAULT-VALUE})")
     double maxDrop;
 
