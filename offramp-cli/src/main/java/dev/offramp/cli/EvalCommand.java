@@ -27,7 +27,7 @@ final class EvalCommand implements Callable<Integer> {
     String task;
 
     @Option(names = "--policy", defaultValue = "beem-a",
-            description = "full, max-prob, entropy, patience, beem-c, beem-a, static, oracle (default: ${DEFAULT-VALUE})")
+            description = "full, max-prob, entropy, patience, beem-c, beem-a, consistentee (models with policies), static, oracle (default: ${DEFAULT-VALUE})")
     String policy;
 
     @Option(names = "--max-drop", defaultValue = "0.5", description = "calibrate: fastest setting within D points of the full model on validation (default: ${DEFAULT-VALUE})")
