@@ -3,6 +3,7 @@ package dev.offramp.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.consistentee.ConsistentEeJointTrainer;
 import dev.offramp.consistentee.ConsistentEeTrainer;
 import dev.offramp.consistentee.MemorizedLayer;
 import dev.offramp.consistentee.PolicyNetworks;
@@ -38,11 +39,14 @@ final class ConsistentEeTraining {
     /** STS-B style regression: an exit "predicts correctly" for the memorized layer when within this of the target. */
     static final double REGRESSION_DELTA = 0.5;
 
+    /**
+     * @param stages "policy" (stage 2 only) or "all" (stage 2, then stage 3 with {@code joint})
+     */
     static MultiExitModel train(Path fromDir, String taskName, int maxExamples, Path cacheDir, Path out,
-                                ConsistentEeTrainer.Options o, String stages, TrainingProgress progress) throws IOException {
-        if (!stages.equals("policy")) {
-            throw new IllegalArgumentException("--stages " + stages + " is not implemented yet (available: policy);"
-                    + " stage 3 (everything trainable with the consistent loss) is still to do");
+                                ConsistentEeTrainer.Options o, String stages, ConsistentEeJointTrainer.Options joint,
+                                TrainingProgress progress) throws IOException {
+        if (!stages.equals("policy") && !stages.equals("all")) {
+            throw new IllegalArgumentException("unknown --stages '" + stages + "' (available: policy, all)");
         }
         long t0 = System.nanoTime();
         MultiExitModel from = MultiExitModel.load(fromDir);
@@ -117,6 +121,8 @@ final class ConsistentEeTraining {
         TrainingRecord record = new TrainingRecord("consistentee", o.epochs(),
                 Double.parseDouble(Float.toString(o.policyLr())), o.seed(), (System.nanoTime() - t0) / 1e9,
                 regression ? "mse" : "accuracy", perExit, opts);
+        if (stages.equals("all")) return stageThree(from, bb, policies, memorized, trainIn, labels, targets, validIn, splits,
+                regression, o, joint, record, opts, out, progress, t0);
         MultiExitModel m = new MultiExitModel(from.backbone(), from.task(), from.heads(), from.fineTunedBackbone(), record, null);
         m.setPolicies(policies, memorized);
         m.save(out);
@@ -132,6 +138,57 @@ final class ConsistentEeTraining {
         TrainedModel.writePolicy(cache.resolve("policy-dev.bin"), FeatureCache.fingerprint(devIn) ^ policyFp,
                 policies.exitProbabilities(dev.byLayer(), dev.samples), dev.samples, layers);
         return m;
+    }
+
+    /**
+     * Stage 3 after stage 2: backbone (the --from model's, or the published one it was frozen on), exits and policies
+     * train together with the consistent loss; the memorized layers stay those of the --from model's exits.
+     */
+    private static MultiExitModel stageThree(MultiExitModel from, PretrainedModel bb, PolicyNetworks policies, int[] memorized,
+                                             List<Encoding> trainIn, int[] labels, float[] targets, List<Encoding> validIn,
+                                             TaskSplits splits, boolean regression, ConsistentEeTrainer.Options o,
+                                             ConsistentEeJointTrainer.Options joint, TrainingRecord stage2, ObjectNode opts,
+                                             Path out, TrainingProgress progress, long t0) throws IOException {
+        // the weights are trained in place: a private copy, never the registry's published tensors
+        dev.offramp.weights.BertWeights weights = copyOf(from.fineTunedBackbone() != null ? from.fineTunedBackbone() : bb.weights());
+        dev.offramp.exits.ExitHeads heads = from.heads().copy();
+        ConsistentEeJointTrainer.Result r = ConsistentEeJointTrainer.train(weights, heads, policies, memorized, trainIn,
+                labels, targets, validIn, Evaluation.goldOf(regression, splits.validation()),
+                PolicyCalibration.metricFor(splits.task()), joint, o, progress);
+        opts.put("stage3_epochs", joint.epochs());
+        opts.put("stage3_backbone_lr", Double.parseDouble(Float.toString(joint.backboneLr())));
+        opts.put("stage3_heads_lr", Double.parseDouble(Float.toString(joint.headsLr())));
+        opts.put("stage3_best_epoch", r.bestEpoch());
+        ArrayNode ep = opts.putArray("stage3_epoch_reports");
+        for (ConsistentEeJointTrainer.EpochReport e : r.epochs()) {
+            ep.addObject().put("epoch", e.epoch()).put("consistent_ce", e.classifierLoss()).put("mean_reward", e.meanReward())
+                    .put("score", e.score()).put("metric_at_tau_0.5", e.metricAtHalf()).put("speedup_at_tau_0.5", e.speedupAtHalf())
+                    .put("seconds", e.seconds());
+        }
+        opts.put("selection_score", r.epochs().get(r.bestEpoch() - 1).score());
+        MultiExitModel probe = new MultiExitModel(from.backbone(), from.task(), heads, weights, null, null);
+        LayerwiseOutputs v = LayerwiseOutputs.compute(new BertEncoder(weights), probe, validIn, 64, 64 * 128);
+        double[] perExit = regression ? v.msePerExit(TaskSplits.scores(splits.validation()))
+                : v.accuracyPerExit(TaskSplits.labels(splits.validation()));
+        TrainingRecord record = new TrainingRecord("consistentee", stage2.epochs(), stage2.learningRate(), stage2.seed(),
+                (System.nanoTime() - t0) / 1e9, stage2.metric(), perExit, opts);
+        MultiExitModel m = new MultiExitModel(from.backbone(), from.task(), heads, weights, record, null);
+        m.setPolicies(policies, memorized);
+        m.save(out);
+        return m;
+    }
+
+    private static dev.offramp.weights.BertWeights copyOf(dev.offramp.weights.BertWeights w) {
+        dev.offramp.weights.BertWeights.Layer[] ls = new dev.offramp.weights.BertWeights.Layer[w.layers.length];
+        for (int i = 0; i < ls.length; i++) {
+            var a = w.layers[i];
+            ls[i] = new dev.offramp.weights.BertWeights.Layer(a.wq.clone(), a.bq.clone(), a.wk.clone(), a.bk.clone(), a.wv.clone(),
+                    a.bv.clone(), a.wo.clone(), a.bo.clone(), a.ln1Gamma.clone(), a.ln1Beta.clone(), a.wIn.clone(), a.bIn.clone(),
+                    a.wOut.clone(), a.bOut.clone(), a.ln2Gamma.clone(), a.ln2Beta.clone());
+        }
+        return new dev.offramp.weights.BertWeights(w.config, w.wordEmbeddings.clone(), w.positionEmbeddings.clone(),
+                w.tokenTypeEmbeddings.clone(), w.embLnGamma.clone(), w.embLnBeta.clone(), ls,
+                w.poolerW == null ? null : w.poolerW.clone(), w.poolerB == null ? null : w.poolerB.clone());
     }
 
     private static FeatureCache features(BertEncoder encoder, String backboneKey, String split, MultiExitModel from,

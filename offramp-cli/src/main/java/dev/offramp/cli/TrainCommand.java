@@ -46,8 +46,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--reward", defaultValue = "hardness", description = "consistentee: hardness | plain (default: ${DEFAULT-VALUE})")
     String reward;
 
-    @Option(names = "--stages", defaultValue = "policy", description = "consistentee: policy (stage 2: policies only) | all (default: ${DEFAULT-VALUE})")
+    @Option(names = "--stages", defaultValue = "policy", description = "consistentee: policy (stage 2: policies only) | all (then stage 3: everything, consistent loss) (default: ${DEFAULT-VALUE})")
     String stages;
+
+    @Option(names = "--joint-epochs", defaultValue = "1", description = "consistentee --stages all: epochs of stage 3 (default: ${DEFAULT-VALUE})")
+    int jointEpochs;
+
+    @Option(names = "--backbone-lr", defaultValue = "2e-5", description = "consistentee --stages all: encoder learning rate in stage 3 (default: ${DEFAULT-VALUE})")
+    float backboneLr;
 
     @Option(names = "--epochs", description = "epochs (default: frozen 8, joint 2, consistentee 2)")
     Integer epochs;
@@ -116,7 +122,10 @@ final class TrainCommand implements Callable<Integer> {
                 .withReward(ConsistentEeTrainer.Reward.fromName(reward))
                 .withEstimator(ConsistentEeTrainer.Estimator.fromName(estimator))
                 .withEpochs(epochs != null ? epochs : 2).withPolicyLr(lr != null ? lr : 3e-4f).withBatchSize(batch).withSeed(seed);
-        MultiExitModel m = ConsistentEeTraining.train(from, task, maxExamples, cacheDir, out, o, stages, new BarProgress());
+        dev.offramp.consistentee.ConsistentEeJointTrainer.Options d = dev.offramp.consistentee.ConsistentEeJointTrainer.Options.defaults();
+        var joint = new dev.offramp.consistentee.ConsistentEeJointTrainer.Options(jointEpochs, backboneLr, headsLr != null ? headsLr : d.headsLr(),
+                batch, d.weightDecay(), d.dropout(), d.headDropout(), d.warmup(), d.clipNorm());
+        MultiExitModel m = ConsistentEeTraining.train(from, task, maxExamples, cacheDir, out, o, stages, joint, new BarProgress());
         var opts = m.training().options();
         System.out.printf(Locale.ROOT, "saved %s (%.1f s)%n", out, (System.nanoTime() - t0) / 1e9);
         System.out.printf(Locale.ROOT, "summary: task=%s mode=consistentee alpha=%s reward=%s estimator=%s best_epoch=%d"

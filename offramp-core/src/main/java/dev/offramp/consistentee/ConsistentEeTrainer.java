@@ -174,8 +174,7 @@ public final class ConsistentEeTrainer {
                 new AdamW.Options(0.9, 0.999, 1e-8, 0));
         int stepsPerEpoch = (n + bMax - 1) / bMax, total = stepsPerEpoch * o.epochs();
         LearningRateSchedule lr = new LearningRateSchedule(o.policyLr(), Math.round(o.warmup() * total), total);
-        int[] exits = new int[o.samples()];
-        double[] sampled = new double[o.samples()];
+        StepScratch scratch = new StepScratch(o.samples(), l);
 
         List<EpochReport> reports = new ArrayList<>();
         float[] best = null;
@@ -195,38 +194,16 @@ public final class ConsistentEeTrainer {
                     float[] p = acts[layer - 1].probs();
                     for (int s = 0; s < b; s++) pi[s * l + layer - 1] = p[s];
                 }
-                java.util.Arrays.fill(dz, 0, b * l, 0);
                 for (int s = 0; s < b; s++) {
                     int x = perm[start + s], off = s * l;
-                    pi[off + l - 1] = 1f;
                     for (int t = 1; t <= l; t++) {
                         rew[off + t - 1] = reward(exitLoss[x * l + t - 1], t, memorized[x], l, o.alpha(), o.reward());
                     }
-                    ExitDistribution.distribution(pi, off, l, dist);
+                }
+                rewardSum += policyStep(pi, rew, b, l, o, actions, dz, null, scratch);
+                for (int s = 0; s < b; s++) {
+                    ExitDistribution.distribution(pi, s * l, l, dist);
                     for (int t = 1; t <= l; t++) exitLayerSum += t * dist[t - 1];
-                    if (o.estimator() == Estimator.EXACT) {
-                        // loss = −J / B; dLoss/dz_j = −dJ/dπ_j · π_j(1 − π_j) / B
-                        rewardSum += ExitDistribution.gradient(pi, off, rew, off, l, dz, off);
-                        for (int j = 1; j < l; j++) {
-                            double p = pi[off + j - 1];
-                            dz[off + j - 1] *= -p * (1 - p) / b;
-                        }
-                    } else {
-                        int k = o.samples();
-                        double baseline = 0;
-                        for (int c = 0; c < k; c++) {
-                            exits[c] = ExitDistribution.sampleExit(pi, off, l, actions);
-                            sampled[c] = rew[off + exits[c] - 1];
-                            baseline += sampled[c];
-                        }
-                        baseline /= k;
-                        rewardSum += baseline;
-                        // loss = −(1/(B·K)) Σ (R − b)·log π(τ)
-                        for (int c = 0; c < k; c++) {
-                            ExitDistribution.logProbabilityGradLogits(pi, off, l, exits[c],
-                                    -(sampled[c] - baseline) / ((double) b * k), dz, off);
-                        }
-                    }
                 }
                 for (int layer = 1; layer < l; layer++) {
                     for (int s = 0; s < b; s++) dLogit[s] = (float) dz[s * l + layer - 1];
@@ -262,6 +239,66 @@ public final class ConsistentEeTrainer {
         }
         if (best != null) System.arraycopy(best, 0, pol.params(), 0, best.length);
         return new Result(pol, reports, bestEpoch, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Per-thread buffers of {@link #policyStep}. */
+    static final class StepScratch {
+        final int[] exits;       // (K) sampled exit layers
+        final double[] sampled;  // (K) their rewards
+        final double[] dist;     // (L) P(t)
+
+        StepScratch(int samples, int layers) {
+            exits = new int[samples];
+            sampled = new double[samples];
+            dist = new double[layers];
+        }
+    }
+
+    /**
+     * The policy loss of one batch, shared by stage 2 and stage 3: from π (B, L) (π_L = 1, written here) and the
+     * rewards R (B, L), writes dLoss/dz (B, L) for the policy logits (loss = −mean J for exact,
+     * −(1/(B·K)) Σ (R − b)·log π(τ) for REINFORCE) and, when exitWeights (B, L) is given, how much each exit's
+     * classifier loss counts for each sample in the consistent objective: sg[P(t)] (exact) or the fraction of the
+     * K sampled trajectories that left at t (REINFORCE). Returns Σ over the batch of J (exact) or of the mean
+     * sampled reward (REINFORCE).
+     */
+    static double policyStep(float[] pi, double[] rew, int b, int l, Options o, SplittableRandom rng, double[] dz,
+                             double[] exitWeights, StepScratch scratch) {
+        java.util.Arrays.fill(dz, 0, b * l, 0);
+        if (exitWeights != null) java.util.Arrays.fill(exitWeights, 0, b * l, 0);
+        double sum = 0;
+        for (int s = 0; s < b; s++) {
+            int off = s * l;
+            pi[off + l - 1] = 1f;
+            if (o.estimator() == Estimator.EXACT) {
+                // dLoss/dz_j = −dJ/dπ_j · π_j(1 − π_j) / B
+                sum += ExitDistribution.gradient(pi, off, rew, off, l, dz, off);
+                for (int j = 1; j < l; j++) {
+                    double p = pi[off + j - 1];
+                    dz[off + j - 1] *= -p * (1 - p) / b;
+                }
+                if (exitWeights != null) {
+                    ExitDistribution.distribution(pi, off, l, scratch.dist);
+                    System.arraycopy(scratch.dist, 0, exitWeights, off, l);
+                }
+            } else {
+                int k = o.samples();
+                double baseline = 0;
+                for (int c = 0; c < k; c++) {
+                    scratch.exits[c] = ExitDistribution.sampleExit(pi, off, l, rng);
+                    scratch.sampled[c] = rew[off + scratch.exits[c] - 1];
+                    baseline += scratch.sampled[c];
+                }
+                baseline /= k;
+                sum += baseline;
+                for (int c = 0; c < k; c++) {
+                    ExitDistribution.logProbabilityGradLogits(pi, off, l, scratch.exits[c],
+                            -(scratch.sampled[c] - baseline) / ((double) b * k), dz, off);
+                    if (exitWeights != null) exitWeights[off + scratch.exits[c] - 1] += 1.0 / k;
+                }
+            }
+        }
+        return sum;
     }
 
     /** The τ sweep of the policies on the validation split's cached exit outputs. */
