@@ -298,4 +298,28 @@ class ConsistentEeTest {
             assertEquals(30, res.epochs().size());
         }
     }
+
+    @Test
+    void consistentEeGridFollowsTheQuantilesOfPi() {
+        // 40 samples, 3 layers, every π in (0.999, 1): an even τ grid sees one speed-up, the quantiles see many
+        int n = 40, l = 3;
+        float[][][] outs = new float[n][l][];
+        float[] gold = new float[n], pi = new float[n * l];
+        for (int s = 0; s < n; s++) {
+            for (int i = 0; i < l; i++) outs[s][i] = new float[]{i == 0 && s % 3 == 0 ? 0.2f : 0.8f, i == 0 && s % 3 == 0 ? 0.8f : 0.2f};
+            pi[s * l] = 0.999f + 0.00002f * s;
+            pi[s * l + 1] = 0.9995f;
+            pi[s * l + 2] = 1f;
+        }
+        var cache = dev.offramp.eval.calibration.ExitOutputs.of(outs, gold).withPolicy(pi);
+        var sweep = new dev.offramp.eval.calibration.Sweep(cache, dev.offramp.eval.calibration.Metric.ACCURACY);
+        var curve = sweep.consistentEe(sweep.defaultConsistentEeGrid());
+        long speeds = curve.points().stream().mapToDouble(p -> p.layerSpeedup()).distinct().count();
+        assertTrue(speeds >= 10, "distinct speed-ups on the τ sweep: " + speeds);
+        // selection score: between the worst and the best metric of the curve
+        double score = ConsistentEeTrainer.selectionScore(curve, 3.0);
+        double lo = curve.points().stream().mapToDouble(p -> p.metric()).min().orElseThrow();
+        double hi = curve.points().stream().mapToDouble(p -> p.metric()).max().orElseThrow();
+        assertTrue(score >= lo && score <= hi, score + " outside [" + lo + ", " + hi + "]");
+    }
 }
