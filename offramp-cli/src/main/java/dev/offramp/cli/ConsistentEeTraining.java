@@ -166,10 +166,8 @@ final class ConsistentEeTraining {
                     .put("seconds", e.seconds());
         }
         opts.put("selection_score", r.epochs().get(r.bestEpoch() - 1).score());
-        MultiExitModel probe = new MultiExitModel(from.backbone(), from.task(), heads, weights, null, null);
-        LayerwiseOutputs v = LayerwiseOutputs.compute(new BertEncoder(weights), probe, validIn, 64, 64 * 128);
-        double[] perExit = regression ? v.msePerExit(TaskSplits.scores(splits.validation()))
-                : v.accuracyPerExit(TaskSplits.labels(splits.validation()));
+        double[] perExit = r.bestPerExit().clone();
+        if (regression) for (int i = 0; i < perExit.length; i++) perExit[i] = -perExit[i];  // back to MSE
         TrainingRecord record = new TrainingRecord("consistentee", stage2.epochs(), stage2.learningRate(), stage2.seed(),
                 (System.nanoTime() - t0) / 1e9, stage2.metric(), perExit, opts);
         MultiExitModel m = new MultiExitModel(from.backbone(), from.task(), heads, weights, record, null);

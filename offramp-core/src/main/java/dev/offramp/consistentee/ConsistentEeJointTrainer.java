@@ -61,7 +61,8 @@ public final class ConsistentEeJointTrainer {
     public record EpochReport(int epoch, double classifierLoss, double meanReward, double score, double metricAtHalf,
                               double speedupAtHalf, double seconds) {}
 
-    public record Result(List<EpochReport> epochs, int bestEpoch, double seconds) {}
+    /** @param bestPerExit the best epoch's validation metric of each exit alone (accuracy, or −MSE for regression) */
+    public record Result(List<EpochReport> epochs, int bestEpoch, double[] bestPerExit, double seconds) {}
 
     /**
      * Trains weights, heads and policies in place; they end with the best epoch's values.
@@ -117,6 +118,7 @@ public final class ConsistentEeJointTrainer {
         int bestEpoch = 0, step = 0;
         float[] bestHeads = null, bestPolicies = null;
         BertWeights bestWeights = null;
+        double[] bestPerExit = null;
         List<Encoding> batch = new ArrayList<>(bMax);
         for (int epoch = 1; epoch <= jo.epochs(); epoch++) {
             long e0 = System.nanoTime();
@@ -198,7 +200,9 @@ public final class ConsistentEeJointTrainer {
             }
             progress.endStage();
             inference.repack();
-            TradeoffCurve curve = validationCurve(inference, heads, policies, validIn, validGold, metric, progress);
+            ExitOutputs validOut = validationOutputs(inference, heads, policies, validIn, validGold, progress);
+            Sweep sweep = new Sweep(validOut, metric);
+            TradeoffCurve curve = sweep.consistentEe(sweep.defaultConsistentEeGrid());
             double score = ConsistentEeTrainer.selectionScore(curve, po.maxSpeedup());
             double mHalf = Double.NaN, sHalf = Double.NaN;
             for (TradeoffPoint p : curve.points()) {
@@ -214,6 +218,7 @@ public final class ConsistentEeJointTrainer {
                 bestHeads = heads.params().clone();
                 bestPolicies = policies.params().clone();
                 bestWeights = jo.epochs() == 1 ? null : copy(weights);
+                bestPerExit = perExit(validOut);
             }
         }
         if (bestHeads != null) {
@@ -221,12 +226,24 @@ public final class ConsistentEeJointTrainer {
             System.arraycopy(bestPolicies, 0, policies.params(), 0, bestPolicies.length);
             if (bestWeights != null && bestEpoch != jo.epochs()) restore(weights, bestWeights);
         }
-        return new Result(reports, bestEpoch, (System.nanoTime() - t0) / 1e9);
+        return new Result(reports, bestEpoch, bestPerExit, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** Exit outputs and π on the validation inputs in one full-depth pass, then the τ sweep. */
-    static TradeoffCurve validationCurve(BertEncoder encoder, ExitHeads heads, PolicyNetworks policies,
-                                         List<Encoding> validIn, float[] gold, Metric metric, TrainingProgress progress) {
+    /** Each exit's accuracy, or −MSE for regression (K = 1). */
+    static double[] perExit(ExitOutputs o) {
+        if (!o.regression()) return o.exitAccuracies();
+        double[] m = new double[o.layers()];
+        for (int i = 1; i <= o.layers(); i++) {
+            double s = 0;
+            for (int n = 0; n < o.samples(); n++) { double d = o.prediction(n, i) - o.gold()[n]; s += d * d; }
+            m[i - 1] = -s / o.samples();
+        }
+        return m;
+    }
+
+    /** Exit outputs with π attached, on the validation inputs, in one full-depth pass. */
+    static ExitOutputs validationOutputs(BertEncoder encoder, ExitHeads heads, PolicyNetworks policies,
+                                         List<Encoding> validIn, float[] gold, TrainingProgress progress) {
         int n = validIn.size(), l = heads.layers, k = heads.outputs;
         float[] values = new float[n * l * k], pi = new float[n * l];
         ExitHeads.Activations ha = new ExitHeads.Activations(heads, 64);
@@ -243,9 +260,7 @@ public final class ConsistentEeJointTrainer {
             }
         }, progress::advance);
         progress.endStage();
-        ExitOutputs out = new LayerwiseOutputs(n, l, k, values).toExitOutputs(gold).withPolicy(pi);
-        Sweep sweep = new Sweep(out, metric);
-        return sweep.consistentEe(sweep.defaultConsistentEeGrid());
+        return new LayerwiseOutputs(n, l, k, values).toExitOutputs(gold).withPolicy(pi);
     }
 
     private static BertWeights copy(BertWeights w) {
