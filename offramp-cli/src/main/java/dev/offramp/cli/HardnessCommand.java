@@ -52,7 +52,7 @@ final class HardnessCommand implements Callable<Integer> {
         System.out.println(title + ":");
         for (int i : idx) {
             Example e = train.get(i);
-            String text = e.textB() == null ? e.textA() : e.textA() + " || " + e.textB();
+            String text = (e.textB() == null ? e.textA() : e.textA() + " || " + e.textB()).strip();
             if (text.length() > 110) text = text.substring(0, 107) + "...";
             String gold = m.task().regression() ? String.format(Locale.ROOT, "%.2f", e.score()) : m.task().labels().get(e.label());
             System.out.printf(Locale.ROOT, "  m=%-3d %-9s %s%n", mem[i], gold, text);

@@ -55,10 +55,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--backbone-lr", defaultValue = "2e-5", description = "consistentee --stages all: encoder learning rate in stage 3 (default: ${DEFAULT-VALUE})")
     float backboneLr;
 
-    @Option(names = "--epochs", description = "epochs (default: frozen 8, joint 2, consistentee 2)")
+    @Option(names = "--epochs", description = "epochs (default: frozen 8, joint 2, consistentee policies 10)")
     Integer epochs;
 
-    @Option(names = "--lr", description = "peak learning rate (default: frozen 2e-3, joint 3e-5, consistentee policies 3e-4)")
+    @Option(names = "--lr", description = "peak learning rate (default: frozen 2e-3, joint 3e-5, consistentee policies 1e-3)")
     Float lr;
 
     @Option(names = "--heads-lr", description = "joint mode: peak learning rate of the exits (default: 5e-4)")
@@ -121,7 +121,9 @@ final class TrainCommand implements Callable<Integer> {
         ConsistentEeTrainer.Options o = ConsistentEeTrainer.Options.defaults().withAlpha(alpha)
                 .withReward(ConsistentEeTrainer.Reward.fromName(reward))
                 .withEstimator(ConsistentEeTrainer.Estimator.fromName(estimator))
-                .withEpochs(epochs != null ? epochs : 2).withPolicyLr(lr != null ? lr : 3e-4f).withBatchSize(batch).withSeed(seed);
+                // the reference's 3e-4 for 1-2 epochs left the policies still improving on SST-2 (validation score
+                // 0.9097 -> 0.9134 at 1e-3 and 15 epochs); an epoch on cached features takes about a second
+                .withEpochs(epochs != null ? epochs : 10).withPolicyLr(lr != null ? lr : 1e-3f).withBatchSize(batch).withSeed(seed);
         dev.offramp.consistentee.ConsistentEeJointTrainer.Options d = dev.offramp.consistentee.ConsistentEeJointTrainer.Options.defaults();
         var joint = new dev.offramp.consistentee.ConsistentEeJointTrainer.Options(jointEpochs, backboneLr, headsLr != null ? headsLr : d.headsLr(),
                 batch, d.weightDecay(), d.dropout(), d.headDropout(), d.warmup(), d.clipNorm());
