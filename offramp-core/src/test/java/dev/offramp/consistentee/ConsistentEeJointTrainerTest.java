@@ -46,4 +46,32 @@ class ConsistentEeJointTrainerTest {
         for (float v : heads.params()) assertTrue(Float.isFinite(v));
         for (float v : pol.params()) assertTrue(Float.isFinite(v));
     }
+
+    /** The runner with the policies' PolicySource leaves where the simulator, replaying cached π, says it does. */
+    @Test
+    void runnerWithPolicySourceMatchesTheSimulatorOnCachedPi() {
+        BertConfig c = TinyBert.config();
+        BertWeights w = TinyBert.weights(c, 2, false);
+        dev.offramp.model.BertEncoder enc = new dev.offramp.model.BertEncoder(w);
+        ExitHeads heads = ExitHeads.create(c.hidden(), c.layers(), 2, ExitLayout.DEFAULT, null, 3);
+        TinyBert.randomise(heads, 0.3f, 3);
+        var model = new dev.offramp.exits.MultiExitModel("tiny", dev.offramp.exits.ExitTask.classification("t", List.of("a", "b")),
+                heads, null, null, null);
+        PolicyNetworks pol = PolicyNetworks.create(c.hidden(), c.layers(), 8, 12);
+        List<Encoding> in = TinyBert.inputs(17, 12, c.vocabSize(), 9);
+        float[] pi = PolicyOutputs.compute(enc, pol, heads.layout.pooling(), in, 4, 40, null);
+        var outs = dev.offramp.exits.LayerwiseOutputs.compute(enc, model, in, 4, 40).toExitOutputs(new float[17]).withPolicy(pi);
+        for (float tau : new float[]{0.3f, 0.5f, 0.7f}) {
+            var crit = new dev.offramp.criteria.ConsistentEeCriterion(tau);
+            int[] simulated = dev.offramp.eval.calibration.Simulator.run(outs, crit, Metric.ACCURACY).exitLayers();
+            var runner = new dev.offramp.inference.EarlyExitRunner(enc, model, crit, pol.source());
+            var res = runner.run(in);
+            int distinct = 0;
+            for (int i = 0; i < in.size(); i++) {
+                assertEquals(simulated[i], res[i].exitLayer(), "sample " + i + " at tau " + tau);
+                if (res[i].exitLayer() != res[0].exitLayer()) distinct++;
+            }
+            if (tau == 0.5f) assertTrue(distinct > 0, "the policies should not send every sample to the same exit");
+        }
+    }
 }
