@@ -46,8 +46,8 @@ final class ClassifyCommand implements Callable<Integer> {
         TrainedModel tm = TrainedModel.load(modelDir, null);
         List<Encoding> enc = InputTexts.encode(tm.tokenizer(), in, tm.encoder().config().maxPositions(), truncate);
         ExitCriterion criterion = policy.equals("full") ? null : Evaluation.criterion(policy, Evaluation.calibrate(tm, maxDrop), maxDrop);
-        EarlyExitRunner runner = new EarlyExitRunner(tm.encoder(), tm.model(),
-                criterion != null ? criterion : new dev.offramp.criteria.StaticCriterion(tm.encoder().config().layers()), null);
+        ExitCriterion run = criterion != null ? criterion : new dev.offramp.criteria.StaticCriterion(tm.encoder().config().layers());
+        EarlyExitRunner runner = new EarlyExitRunner(tm.encoder(), tm.model(), run, tm.policyFor(run));
         EarlyExitRunner.Result[] res = new EarlyExitRunner.Result[enc.size()];
         if (criterion == null) runner.runFullDepth(enc, res, 0);
         else runner.run(enc, res, 0);

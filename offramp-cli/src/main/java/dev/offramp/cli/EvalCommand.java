@@ -27,7 +27,7 @@ final class EvalCommand implements Callable<Integer> {
     String task;
 
     @Option(names = "--policy", defaultValue = "beem-a",
-            description = "full, max-prob, entropy, patience, beem-c, beem-a, static, oracle (default: ${DEFAULT-VALUE})")
+            description = "full, max-prob, entropy, patience, beem-c, beem-a, consistentee (models with policies), static, oracle (default: ${DEFAULT-VALUE})")
     String policy;
 
     @Option(names = "--no-length-match", description = "calibrate on validation as carved, not resampled to dev's input lengths")

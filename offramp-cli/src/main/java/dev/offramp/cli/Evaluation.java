@@ -26,7 +26,11 @@ final class Evaluation {
 
     /** Gold labels (as floats) or scores, the calibration code's view. */
     static float[] gold(TrainedModel tm, List<Example> examples) {
-        if (tm.model().task().regression()) return TaskSplits.scores(examples);
+        return goldOf(tm.model().task().regression(), examples);
+    }
+
+    static float[] goldOf(boolean regression, List<Example> examples) {
+        if (regression) return TaskSplits.scores(examples);
         int[] y = TaskSplits.labels(examples);
         float[] g = new float[y.length];
         for (int i = 0; i < y.length; i++) g[i] = y[i];
@@ -41,12 +45,18 @@ final class Evaluation {
      * follow dev's (see {@link LengthMatching}; only dev's token counts are read, never its labels).
      */
     static ExitOutputs validationOutputs(TrainedModel tm) throws IOException {
-        LayerwiseOutputs v = tm.layerwise(tm.splits().validation(), "validation");
-        ExitOutputs raw = v.toExitOutputs(gold(tm, tm.splits().validation()));
+        ExitOutputs raw = outputs(tm, tm.splits().validation(), "validation");
         if (!lengthMatch) return raw;
         int[] vLen = tm.encode(tm.splits().validation()).stream().mapToInt(Encoding::length).toArray();
         int[] dLen = tm.encode(tm.splits().dev()).stream().mapToInt(Encoding::length).toArray();
         return LengthMatching.resample(raw, vLen, dLen, 10, Math.max(5000, raw.samples()), 42);
+    }
+
+    /** A split's cached exit outputs, with ConsistentEE's π attached when the model has policies. */
+    static ExitOutputs outputs(TrainedModel tm, List<Example> examples, String split) throws IOException {
+        ExitOutputs o = tm.layerwise(examples, split).toExitOutputs(gold(tm, examples));
+        float[] pi = tm.policyProbs(examples, split);
+        return pi == null ? o : o.withPolicy(pi);
     }
 
     /**
@@ -83,8 +93,8 @@ final class Evaluation {
     record Run(EarlyExitRunner.Result[] results, double meanExitLayer, TaskMetric.Result metric) {}
 
     static Run run(TrainedModel tm, ExitCriterion criterion, List<Example> examples, List<Encoding> inputs, int batch) {
-        EarlyExitRunner runner = new EarlyExitRunner(tm.encoder(), tm.model(),
-                criterion != null ? criterion : new OracleCriterion(), null);
+        ExitCriterion crit = criterion != null ? criterion : new OracleCriterion();
+        EarlyExitRunner runner = new EarlyExitRunner(tm.encoder(), tm.model(), crit, tm.policyFor(crit));
         EarlyExitRunner.Result[] res = new EarlyExitRunner.Result[inputs.size()];
         float[] gold = gold(tm, examples);
         List<int[]> batches = batches(inputs, batch);
@@ -180,7 +190,7 @@ final class Evaluation {
 
         /** {full-depth ms, early-exit ms}, measured alternately. */
         double[] fullAndEarlyExitMs(ExitCriterion criterion) {
-            EarlyExitRunner ee = new EarlyExitRunner(tm.encoder(), tm.model(), criterion, null);
+            EarlyExitRunner ee = new EarlyExitRunner(tm.encoder(), tm.model(), criterion, tm.policyFor(criterion));
             Runnable eeRun = () -> { for (List<Encoding> c : chunks) ee.run(c, sink, 0); };
             Runnable fullRun = () -> { for (List<Encoding> c : chunks) ee.runFullDepth(c, sink, 0); };
             fullRun.run();

@@ -6,8 +6,9 @@ import picocli.CommandLine.Command;
 /** Entry point of ./offramp. */
 @Command(name = "offramp", mixinStandardHelpOptions = true, version = "offramp 0.1.0",
         description = "Early-exit inference for transformer language models on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class, VerifyCommand.class, BenchCommand.class, TrainCommand.class, ExitsCommand.class, EvalCommand.class, ReportCommand.class, DemoCommand.class,
-                EncodeCommand.class, ClassifyCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, VerifyCommand.class, BenchCommand.class, TrainCommand.class,
+                ExitsCommand.class, EvalCommand.class, ReportCommand.class, DemoCommand.class, EncodeCommand.class,
+                ClassifyCommand.class, HardnessCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -45,7 +45,7 @@ final class ReportBuilder {
                             List<Row> rows) throws IOException {
         Map<String, PolicyCalibration.Calibrated> cal = Evaluation.calibrate(tm, maxDrop);
         Metric metric = PolicyCalibration.metricFor(tm.splits().task());
-        ExitOutputs dev = tm.layerwise(tm.splits().dev(), "dev").toExitOutputs(Evaluation.gold(tm, tm.splits().dev()));
+        ExitOutputs dev = Evaluation.outputs(tm, tm.splits().dev(), "dev");
         int layers = dev.layers();
         double[] perExit = new double[layers];
         for (int e = 1; e <= layers; e++) perExit[e - 1] = Simulator.run(dev, new StaticCriterion(e), metric).metric();

@@ -63,6 +63,36 @@ record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, Be
         return out;
     }
 
+    /**
+     * ConsistentEE's π of every layer on a split, (N, L) with π_L = 1, or null when the model has no policies;
+     * cached in the model folder keyed by the inputs' and the policies' fingerprints.
+     */
+    float[] policyProbs(List<Example> examples, String split) throws IOException {
+        if (model.policies() == null) return null;
+        List<Encoding> inputs = encode(examples);
+        long key = FeatureCache.fingerprint(inputs) ^ dev.offramp.consistentee.PolicyOutputs.fingerprint(model.policies());
+        Path file = dir.resolve("cache").resolve("policy-" + split + ".bin");
+        float[] cached = readPolicy(file, key, inputs.size(), model.heads().layers);
+        if (cached != null) return cached;
+        float[] pi;
+        try (Progress p = new Progress("exit policies (" + split + ")", inputs.size(), "inputs")) {
+            pi = dev.offramp.consistentee.PolicyOutputs.compute(encoder, model.policies(), model.layout().pooling(), inputs,
+                    64, 64 * 128, p.counter());
+        }
+        writePolicy(file, key, pi, inputs.size(), model.heads().layers);
+        return pi;
+    }
+
+    /** The runner's π source when the criterion reads it (ConsistentEE), else null so other criteria pay nothing. */
+    dev.offramp.inference.EarlyExitRunner.PolicySource policyFor(dev.offramp.criteria.ExitCriterion criterion) {
+        if (!(criterion instanceof dev.offramp.criteria.ConsistentEeCriterion)) return null;
+        if (model.policies() == null) {
+            throw new IllegalArgumentException("model " + dir + " has no exit policies: train them with"
+                    + " ./offramp train --mode consistentee --from " + dir);
+        }
+        return model.policies().source();
+    }
+
     TaskMetric.Result metricAtExit(LayerwiseOutputs outs, int exit, List<Example> gold) {
         int n = outs.samples();
         if (model.task().regression()) {
@@ -73,6 +103,32 @@ record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, Be
         int[] pred = new int[n];
         for (int i = 0; i < n; i++) pred[i] = outs.prediction(i, exit);
         return TaskMetric.evaluate(splits.task(), pred, gold);
+    }
+
+    private static float[] readPolicy(Path file, long key, int n, int l) throws IOException {
+        if (!Files.isRegularFile(file)) return null;
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            if (in.readLong() != key || in.readInt() != n || in.readInt() != l) return null;
+            byte[] bytes = in.readNBytes(n * l * 4);
+            if (bytes.length != n * l * 4) return null;
+            float[] v = new float[n * l];
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+            return v;
+        }
+    }
+
+    static void writePolicy(Path file, long key, float[] pi, int n, int l) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".part");
+        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+            out.writeLong(key);
+            out.writeInt(n);
+            out.writeInt(l);
+            ByteBuffer b = ByteBuffer.allocate(pi.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(pi);
+            out.write(b.array());
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static LayerwiseOutputs read(Path file, long fp) throws IOException {
@@ -88,7 +144,7 @@ record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, Be
         }
     }
 
-    private static void write(Path file, long fp, LayerwiseOutputs o) throws IOException {
+    static void write(Path file, long fp, LayerwiseOutputs o) throws IOException {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".part");
         try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {

@@ -34,6 +34,9 @@ import java.util.List;
  *       backbone was fine-tuned, the backbone in Hugging Face BertModel names
  *       ({@code encoder.layer.0.attention.self.query.weight}, …). Every dense weight is stored [out, in] as a
  *       PyTorch Linear holds it, so standard tools read the file as is.</li>
+ *   <li>optionally (ConsistentEE, config.json's {@code "policies"} object): the exit policies
+ *       ({@code policies.<i>.dense.weight}, … for layers i &lt; L) and the training samples' memorized layers
+ *       ({@code consistentee.memorized_layers}). Folders without them load as before.</li>
  * </ul>
  * Without a fine-tuned backbone the caller loads the backbone from {@link #backbone()} itself.
  */
@@ -42,6 +45,8 @@ public final class MultiExitModel {
     public static final String WEIGHTS_FILE = "model.safetensors";
     static final String FORMAT = "offramp-multi-exit";
     static final int VERSION = 1;
+    /** The training samples' memorized layers (ConsistentEE), a float tensor of small integers. */
+    static final String MEMORIZED_TENSOR = "consistentee.memorized_layers";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final String backbone;
@@ -50,6 +55,8 @@ public final class MultiExitModel {
     private final BertWeights fineTunedBackbone;
     private TrainingRecord training;
     private JsonNode criteria;
+    private dev.offramp.consistentee.PolicyNetworks policies;  // ConsistentEE's exit policies, or null
+    private int[] memorizedLayers;                             // m(x) of the training samples, or null
 
     /**
      * @param backbone          the backbone's reference: a known model name or a folder path
@@ -109,6 +116,22 @@ public final class MultiExitModel {
 
     public void setCriteria(JsonNode criteria) { this.criteria = criteria; }
 
+    /** ConsistentEE's exit policies (methods.md §4), or null for a model without them. */
+    public dev.offramp.consistentee.PolicyNetworks policies() { return policies; }
+
+    /** The memorized layer m(x) of every training sample (in the training split's order), or null. */
+    public int[] memorizedLayers() { return memorizedLayers; }
+
+    /** Attaches policies (null removes them) and the training set's memorized layers (may be null). */
+    public void setPolicies(dev.offramp.consistentee.PolicyNetworks policies, int[] memorizedLayers) {
+        if (policies != null && (policies.hidden != heads.hidden || policies.layers != heads.layers)) {
+            throw new IllegalArgumentException("policies are for " + policies.layers + " layers of width " + policies.hidden
+                    + ", the exits " + heads.layers + " of width " + heads.hidden);
+        }
+        this.policies = policies;
+        this.memorizedLayers = memorizedLayers;
+    }
+
     // ----------------------------------------------------------------------------------------------------
     // save
 
@@ -124,6 +147,19 @@ public final class MultiExitModel {
             else st.add(t.name(), data, toLong(t.shape()));
         }
         if (fineTunedBackbone != null) putBackbone(st, fineTunedBackbone);
+        if (policies != null) {
+            float[] pp = policies.params();
+            for (dev.offramp.consistentee.PolicyNetworks.Tensor t : policies.tensors()) {
+                float[] data = java.util.Arrays.copyOfRange(pp, t.offset(), t.offset() + t.size());
+                if (t.matrix()) st.add(t.name(), transpose(data, t.shape()[0], t.shape()[1]), t.shape()[1], t.shape()[0]);
+                else st.add(t.name(), data, toLong(t.shape()));
+            }
+        }
+        if (memorizedLayers != null && memorizedLayers.length > 0) {
+            float[] m = new float[memorizedLayers.length];  // small integers: exact as floats
+            for (int i = 0; i < m.length; i++) m[i] = memorizedLayers[i];
+            st.add(MEMORIZED_TENSOR, m, m.length);
+        }
         try {
             st.write(dir.resolve(WEIGHTS_FILE));
         } catch (UncheckedIOException e) {
@@ -168,6 +204,12 @@ public final class MultiExitModel {
         }
         if (criteria != null) root.set("criteria", criteria);
         else root.putNull("criteria");
+        if (policies != null || memorizedLayers != null) {
+            ObjectNode pn = root.putObject("policies");
+            pn.put("present", policies != null);
+            if (policies != null) pn.put("width", policies.width);
+            pn.put("memorized_layers", memorizedLayers == null ? 0 : memorizedLayers.length);
+        }
         return root;
     }
 
@@ -294,6 +336,8 @@ public final class MultiExitModel {
 
         ExitHeads heads;
         BertWeights backbone = null;
+        dev.offramp.consistentee.PolicyNetworks policies = null;
+        int[] memorized = null;
         BertConfig backboneConfig = fineTuned ? backboneConfig(f, f.object(bb, "config")) : null;
         try {
             SafetensorsReader st = SafetensorsReader.open(weightsFile);
@@ -311,11 +355,42 @@ public final class MultiExitModel {
                 System.arraycopy(data, 0, p, et.offset(), data.length);
             }
             if (fineTuned) backbone = HuggingFaceFolderLoader.readWeights(st, backboneConfig);
+            JsonNode pn = root.get("policies");
+            if (pn != null && pn.isObject()) {
+                if (f.bool(pn, "present")) {
+                    policies = new dev.offramp.consistentee.PolicyNetworks(hidden, layers, f.integer(pn, "width"));
+                    float[] pp = policies.params();
+                    for (dev.offramp.consistentee.PolicyNetworks.Tensor pt : policies.tensors()) {
+                        long[] shape = pt.matrix() ? new long[]{pt.shape()[1], pt.shape()[0]} : toLong(pt.shape());
+                        if (!st.has(pt.name())) throw new IllegalArgumentException("missing tensor " + pt.name());
+                        if (!java.util.Arrays.equals(st.entry(pt.name()).shape(), shape)) {
+                            throw new IllegalArgumentException("tensor " + pt.name() + " has shape "
+                                    + java.util.Arrays.toString(st.entry(pt.name()).shape()) + ", expected " + java.util.Arrays.toString(shape));
+                        }
+                        float[] data = st.floats(pt.name());
+                        if (pt.matrix()) data = transpose(data, pt.shape()[1], pt.shape()[0]);
+                        System.arraycopy(data, 0, pp, pt.offset(), data.length);
+                    }
+                }
+                int count = f.integer(pn, "memorized_layers");
+                if (count > 0) {
+                    if (!st.has(MEMORIZED_TENSOR)) throw new IllegalArgumentException("missing tensor " + MEMORIZED_TENSOR);
+                    float[] m = st.floats(MEMORIZED_TENSOR);
+                    if (m.length != count) {
+                        throw new IllegalArgumentException("tensor " + MEMORIZED_TENSOR + " has " + m.length
+                                + " values, config.json says " + count);
+                    }
+                    memorized = new int[count];
+                    for (int i = 0; i < count; i++) memorized[i] = Math.round(m[i]);
+                }
+            }
         } catch (IllegalArgumentException | UncheckedIOException e) {
             String msg = e.getMessage();
             throw new IOException(msg.contains(weightsFile.toString()) ? msg : weightsFile + ": " + msg, e);
         }
-        return new MultiExitModel(reference, task, heads, backbone, training, criteria);
+        MultiExitModel model = new MultiExitModel(reference, task, heads, backbone, training, criteria);
+        if (policies != null || memorized != null) model.setPolicies(policies, memorized);
+        return model;
     }
 
     private static BertConfig backboneConfig(Fields f, JsonNode c) throws IOException {

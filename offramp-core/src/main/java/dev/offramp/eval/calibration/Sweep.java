@@ -115,8 +115,30 @@ public final class Sweep {
         return p;
     }
 
+    /**
+     * τ evenly spaced in [0, 1], plus (when the cache has π) the quantiles of π over samples and layers 1..L−1:
+     * trained policies put most π near 0 or 1, where an even grid has too few points to trace the curve.
+     */
     public double[] defaultConsistentEeGrid() {
-        return grid(0.0, 1.0, GRID_POINTS);
+        double[] even = grid(0.0, 1.0, GRID_POINTS);
+        if (!cache.hasPolicy()) return even;
+        int n = cache.samples(), numLayers = cache.layers(), m = 0;
+        double[] pi = new double[n * (numLayers - 1)];
+        for (int sample = 0; sample < n; sample++) {
+            for (int i = 1; i < numLayers; i++) pi[m++] = cache.policy(sample, i);
+        }
+        Arrays.sort(pi, 0, m);
+        double[] all = Arrays.copyOf(even, even.length + ALPHA_QUANTILES);
+        int g = even.length;
+        for (int q = 0; q < ALPHA_QUANTILES && m > 0; q++) {
+            // just above the quantile: π ≥ τ then excludes that quantile's samples, which separates them
+            all[g++] = Math.min(1.0, Math.nextUp((float) pi[(int) ((long) q * (m - 1) / (ALPHA_QUANTILES - 1))]));
+        }
+        all = Arrays.copyOf(all, g);
+        Arrays.sort(all);
+        int d = 0;
+        for (int i = 0; i < all.length; i++) if (d == 0 || all[i] != all[d - 1]) all[d++] = all[i];
+        return Arrays.copyOf(all, d);
     }
 
     /** Distinct quantiles of S over all samples and exits 1..L−1, then +∞ (never exit early). */
