@@ -217,7 +217,7 @@ public final class ConsistentEeJointTrainer {
                 bestEpoch = epoch;
                 bestHeads = heads.params().clone();
                 bestPolicies = policies.params().clone();
-                bestWeights = jo.epochs() == 1 ? null : copy(weights);
+                bestWeights = jo.epochs() == 1 ? null : weights.deepCopy();
                 bestPerExit = perExit(validOut);
             }
         }
@@ -263,18 +263,6 @@ public final class ConsistentEeJointTrainer {
         return new LayerwiseOutputs(n, l, k, values).toExitOutputs(gold).withPolicy(pi);
     }
 
-    private static BertWeights copy(BertWeights w) {
-        BertWeights.Layer[] ls = new BertWeights.Layer[w.layers.length];
-        for (int i = 0; i < ls.length; i++) {
-            BertWeights.Layer a = w.layers[i];
-            ls[i] = new BertWeights.Layer(a.wq.clone(), a.bq.clone(), a.wk.clone(), a.bk.clone(), a.wv.clone(), a.bv.clone(),
-                    a.wo.clone(), a.bo.clone(), a.ln1Gamma.clone(), a.ln1Beta.clone(), a.wIn.clone(), a.bIn.clone(),
-                    a.wOut.clone(), a.bOut.clone(), a.ln2Gamma.clone(), a.ln2Beta.clone());
-        }
-        return new BertWeights(w.config, w.wordEmbeddings.clone(), w.positionEmbeddings.clone(),
-                w.tokenTypeEmbeddings.clone(), w.embLnGamma.clone(), w.embLnBeta.clone(), ls,
-                w.poolerW == null ? null : w.poolerW.clone(), w.poolerB == null ? null : w.poolerB.clone());
-    }
 
     /** Copies every tensor of src into dst in place (the arrays the trainer and optimizers hold). */
     private static void restore(BertWeights dst, BertWeights src) {

@@ -243,33 +243,7 @@ public final class MultiExitModel {
 
     /** The backbone in Hugging Face BertModel names, as HuggingFaceFolderWriter writes them. */
     private static void putBackbone(SafetensorsWriter st, BertWeights w) {
-        BertConfig c = w.config;
-        int h = c.hidden(), in = c.intermediate();
-        st.add("embeddings.word_embeddings.weight", w.wordEmbeddings, c.vocabSize(), h);
-        st.add("embeddings.position_embeddings.weight", w.positionEmbeddings, c.maxPositions(), h);
-        st.add("embeddings.token_type_embeddings.weight", w.tokenTypeEmbeddings, c.typeVocabSize(), h);
-        st.add("embeddings.LayerNorm.weight", w.embLnGamma, h);
-        st.add("embeddings.LayerNorm.bias", w.embLnBeta, h);
-        for (int i = 0; i < c.layers(); i++) {
-            BertWeights.Layer l = w.layers[i];
-            String p = "encoder.layer." + i + ".";
-            linear(st, p + "attention.self.query", l.wq, l.bq, h, h);
-            linear(st, p + "attention.self.key", l.wk, l.bk, h, h);
-            linear(st, p + "attention.self.value", l.wv, l.bv, h, h);
-            linear(st, p + "attention.output.dense", l.wo, l.bo, h, h);
-            st.add(p + "attention.output.LayerNorm.weight", l.ln1Gamma, h);
-            st.add(p + "attention.output.LayerNorm.bias", l.ln1Beta, h);
-            linear(st, p + "intermediate.dense", l.wIn, l.bIn, h, in);
-            linear(st, p + "output.dense", l.wOut, l.bOut, in, h);
-            st.add(p + "output.LayerNorm.weight", l.ln2Gamma, h);
-            st.add(p + "output.LayerNorm.bias", l.ln2Beta, h);
-        }
-        if (w.poolerW != null) linear(st, "pooler.dense", w.poolerW, w.poolerB, h, h);
-    }
-
-    private static void linear(SafetensorsWriter st, String module, float[] w, float[] b, int in, int out) {
-        st.add(module + ".weight", transpose(w, in, out), out, in);
-        st.add(module + ".bias", b, out);
+        dev.offramp.weights.HuggingFaceFolderWriter.addTensors(st, w);
     }
 
     // ----------------------------------------------------------------------------------------------------

@@ -164,7 +164,7 @@ public final class JointTrainer {
                 bestEpoch = epoch;
                 bestPerExit = perExit;
                 bestHeads = heads.params().clone();
-                bestWeights = copy(weights);
+                bestWeights = weights.deepCopy();
             }
             if (checkpointDir != null) JointCheckpoint.save(checkpointDir, epoch, step, encParams, headParams, encAdam, headAdam);
         }
@@ -206,17 +206,4 @@ public final class JointTrainer {
         return b.toString();
     }
 
-    /** A deep copy of every tensor (the best epoch's backbone, kept while training goes on). */
-    static BertWeights copy(BertWeights w) {
-        BertWeights.Layer[] ls = new BertWeights.Layer[w.layers.length];
-        for (int i = 0; i < ls.length; i++) {
-            BertWeights.Layer a = w.layers[i];
-            ls[i] = new BertWeights.Layer(a.wq.clone(), a.bq.clone(), a.wk.clone(), a.bk.clone(), a.wv.clone(), a.bv.clone(),
-                    a.wo.clone(), a.bo.clone(), a.ln1Gamma.clone(), a.ln1Beta.clone(), a.wIn.clone(), a.bIn.clone(),
-                    a.wOut.clone(), a.bOut.clone(), a.ln2Gamma.clone(), a.ln2Beta.clone());
-        }
-        return new BertWeights(w.config, w.wordEmbeddings.clone(), w.positionEmbeddings.clone(),
-                w.tokenTypeEmbeddings.clone(), w.embLnGamma.clone(), w.embLnBeta.clone(), ls,
-                w.poolerW == null ? null : w.poolerW.clone(), w.poolerB == null ? null : w.poolerB.clone());
-    }
 }

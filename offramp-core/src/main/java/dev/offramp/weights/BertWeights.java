@@ -56,6 +56,20 @@ public final class BertWeights {
         }
     }
 
+    /** An independent copy of every tensor (e.g. the best epoch's weights, kept while training goes on). */
+    public BertWeights deepCopy() {
+        Layer[] ls = new Layer[layers.length];
+        for (int i = 0; i < ls.length; i++) {
+            Layer a = layers[i];
+            ls[i] = new Layer(a.wq.clone(), a.bq.clone(), a.wk.clone(), a.bk.clone(), a.wv.clone(), a.bv.clone(),
+                    a.wo.clone(), a.bo.clone(), a.ln1Gamma.clone(), a.ln1Beta.clone(), a.wIn.clone(), a.bIn.clone(),
+                    a.wOut.clone(), a.bOut.clone(), a.ln2Gamma.clone(), a.ln2Beta.clone());
+        }
+        return new BertWeights(config, wordEmbeddings.clone(), positionEmbeddings.clone(), tokenTypeEmbeddings.clone(),
+                embLnGamma.clone(), embLnBeta.clone(), ls, poolerW == null ? null : poolerW.clone(),
+                poolerB == null ? null : poolerB.clone());
+    }
+
     private void validate() {
         int v = config.vocabSize(), h = config.hidden(), p = config.maxPositions(), t = config.typeVocabSize();
         int in = config.intermediate();

@@ -33,10 +33,10 @@ public final class HuggingFaceFolderWriter {
         }
     }
 
-    public static void write(BertWeights w, Path dir) {
+    /** Adds every backbone tensor under its Hugging Face BertModel name ([out, in] for linear weights). */
+    public static void addTensors(SafetensorsWriter st, BertWeights w) {
         BertConfig c = w.config;
         int h = c.hidden(), in = c.intermediate();
-        SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt").metadata("producer", "offramp");
         st.add("embeddings.word_embeddings.weight", w.wordEmbeddings, c.vocabSize(), h);
         st.add("embeddings.position_embeddings.weight", w.positionEmbeddings, c.maxPositions(), h);
         st.add("embeddings.token_type_embeddings.weight", w.tokenTypeEmbeddings, c.typeVocabSize(), h);
@@ -57,6 +57,12 @@ public final class HuggingFaceFolderWriter {
             st.add(p + "output.LayerNorm.bias", l.ln2Beta, h);
         }
         if (w.poolerW != null) linear(st, "pooler.dense", w.poolerW, w.poolerB, h, h);
+    }
+
+    public static void write(BertWeights w, Path dir) {
+        BertConfig c = w.config;
+        SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt").metadata("producer", "offramp");
+        addTensors(st, w);
         try {
             Files.createDirectories(dir);
             st.write(dir.resolve(HuggingFaceFolderLoader.WEIGHTS));
