@@ -67,7 +67,7 @@ final class ConsistentEeTraining {
         List<Encoding> devIn = TaskSplits.encode(tok, splits.dev(), maxLength);
         // a fine-tuned backbone has features of its own: key them by the folder, not the published name
         String backboneKey = from.fineTunedBackbone() != null ? fromDir.toAbsolutePath().normalize().toString() : from.backbone();
-        Path dir = cacheDir != null ? cacheDir : ModelRegistry.cacheDir().resolve("features");
+        Path dir = cacheDir != null ? cacheDir : ModelRegistry.cacheRoot().resolve("features");
         FeatureCache train = features(encoder, backboneKey, task + "/train", from, trainIn, maxLength, dir, progress);
         FeatureCache valid = features(encoder, backboneKey, task + "/validation", from, validIn, maxLength, dir, progress);
         FeatureCache dev = features(encoder, backboneKey, task + "/dev", from, devIn, maxLength, dir, progress);

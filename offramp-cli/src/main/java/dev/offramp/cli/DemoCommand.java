@@ -46,7 +46,7 @@ final class DemoCommand implements Callable<Integer> {
         if (dir == null) {
             String name = model.replaceAll("[^A-Za-z0-9._-]+", "_") + "-" + task + "-frozen-" + pooling
                     + (maxExamples > 0 ? "-n" + maxExamples : "");
-            dir = ModelRegistry.cacheDir().resolve("demo").resolve(name);
+            dir = ModelRegistry.cacheRoot().resolve("demo").resolve(name);
             if (Files.isRegularFile(dir.resolve("config.json"))) {
                 System.err.println("demo: using the exits trained earlier in " + dir + " (delete it to retrain)");
             } else {

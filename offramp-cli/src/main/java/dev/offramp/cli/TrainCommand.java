@@ -153,7 +153,7 @@ final class TrainCommand implements Callable<Integer> {
                                        List<Encoding> validIn, int len) throws Exception {
         FrozenTrainer.Options o = FrozenTrainer.Options.defaults().withEpochs(epochs != null ? epochs : 8)
                 .withLearningRate(lr != null ? lr : 2e-3f).withBatchSize(batch).withSeed(seed);
-        Path cache = cacheDir != null ? cacheDir : ModelRegistry.cacheDir().resolve("features");
+        Path cache = cacheDir != null ? cacheDir : ModelRegistry.cacheRoot().resolve("features");
         return FrozenTrainer.run(bb.encoder(), model, ExitTask.of(splits.task()), layout,
                 trainIn, TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()),
                 validIn, TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()),

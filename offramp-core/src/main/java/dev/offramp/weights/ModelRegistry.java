@@ -76,10 +76,18 @@ public final class ModelRegistry {
 
     /** Where known models are extracted: {@code <cache root>/models}. */
     public static Path cacheDir() {
+        return cacheRoot().resolve("models");
+    }
+
+    /**
+     * Offramp's cache folder: -Dofframp.cache, else $OFFRAMP_CACHE, else ~/.cache/offramp. Extracted models live in
+     * {@code models/}, feature caches in {@code features/}, the demo's trained model in {@code demo/}.
+     */
+    public static Path cacheRoot() {
         String root = System.getProperty("offramp.cache");
         if (root == null || root.isBlank()) root = System.getenv("OFFRAMP_CACHE");
         if (root == null || root.isBlank()) root = Path.of(System.getProperty("user.home"), ".cache", "offramp").toString();
-        return Path.of(root).resolve("models");
+        return Path.of(root);
     }
 
     private static Known find(String name) {
