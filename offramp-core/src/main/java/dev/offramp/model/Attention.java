@@ -59,14 +59,28 @@ public final class Attention {
             }
         }
         float scale = (float) (1.0 / Math.sqrt(d));
+        forEachHead(batch, heads, scratch, (b, h, tmp) -> {
+            int a0 = att == null ? -1 : attOffset[b] + h * length[b] * length[b];
+            head(ctx, att, a0, qkv, offset[b], length[b], hidden, h * d, d, scale, tmp);
+        });
+    }
+
+    /** Work on one (sample b, head h) with a scratch slot no other concurrent call uses. */
+    @FunctionalInterface
+    interface HeadTask {
+        void run(int b, int h, float[] scratch);
+    }
+
+    /**
+     * Runs task for every (sample, head) pair, split over the threads by scratch slot: slot s takes pairs
+     * s, s + slots, ... (interleaved, so samples of different lengths spread evenly).
+     */
+    static void forEachHead(int batch, int heads, float[][] scratch, HeadTask task) {
+        int pairs = batch * heads;
+        int slots = Math.min(scratch.length, Math.max(1, pairs));
         Parallel.forRange(slots, (s0, s1) -> {
             for (int slot = s0; slot < s1; slot++) {
-                float[] tmp = scratch[slot];
-                for (int pair = slot; pair < pairs; pair += slots) {
-                    int b = pair / heads, h = pair % heads;
-                    int a0 = att == null ? -1 : attOffset[b] + h * length[b] * length[b];
-                    head(ctx, att, a0, qkv, offset[b], length[b], hidden, h * d, d, scale, tmp);
-                }
+                for (int pair = slot; pair < pairs; pair += slots) task.run(pair / heads, pair % heads, scratch[slot]);
             }
         });
     }
@@ -297,18 +311,11 @@ public final class Attention {
                                        int[] length, int batch, int hidden, int heads, float dropout,
                                        long dropoutKey, float[][] scratch) {
         int d = hidden / heads;
-        int pairs = batch * heads;
-        int slots = Math.min(scratch.length, Math.max(1, pairs));
         float scale = (float) (1.0 / Math.sqrt(d));
-        Parallel.forRange(slots, (s0, s1) -> {
-            for (int slot = s0; slot < s1; slot++) {
-                for (int pair = slot; pair < pairs; pair += slots) {
-                    int b = pair / heads, h = pair % heads;
-                    int t = length[b], a0 = attOffset[b] + h * t * t;
-                    headForwardTraining(ctx, att, a0, qkv, offset[b], t, hidden, h * d, d, scale, dropout,
-                            dropoutKey, scratch[slot]);
-                }
-            }
+        forEachHead(batch, heads, scratch, (b, h, tmp) -> {
+            int t = length[b];
+            headForwardTraining(ctx, att, attOffset[b] + h * t * t, qkv, offset[b], t, hidden, h * d, d, scale,
+                    dropout, dropoutKey, tmp);
         });
     }
 
@@ -344,18 +351,11 @@ public final class Attention {
                                 int[] length, int batch, int hidden, int heads, float dropout, long dropoutKey,
                                 float[][] scratch) {
         int d = hidden / heads;
-        int pairs = batch * heads;
-        int slots = Math.min(scratch.length, Math.max(1, pairs));
         float scale = (float) (1.0 / Math.sqrt(d));
-        Parallel.forRange(slots, (s0, s1) -> {
-            for (int slot = s0; slot < s1; slot++) {
-                for (int pair = slot; pair < pairs; pair += slots) {
-                    int b = pair / heads, h = pair % heads;
-                    int t = length[b], a0 = attOffset[b] + h * t * t;
-                    headBackward(dQkv, dCtx, qkv, att, a0, offset[b], t, hidden, h * d, d, scale, dropout,
-                            dropoutKey, scratch[slot]);
-                }
-            }
+        forEachHead(batch, heads, scratch, (b, h, tmp) -> {
+            int t = length[b];
+            headBackward(dQkv, dCtx, qkv, att, attOffset[b] + h * t * t, offset[b], t, hidden, h * d, d, scale,
+                    dropout, dropoutKey, tmp);
         });
     }
 
