@@ -20,10 +20,6 @@ final class Progress implements AutoCloseable {
         bar.stepTo(n);
     }
 
-    void stepBy(long n) {
-        bar.stepBy(n);
-    }
-
     void extra(String message) {
         bar.setExtraMessage(message);
     }

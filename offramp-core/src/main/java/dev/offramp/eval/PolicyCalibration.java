@@ -20,10 +20,6 @@ import java.util.Optional;
  * and a single global α, so the pick is the faster of the two at the same accuracy bound.
  */
 public final class PolicyCalibration {
-    /** Policy names accepted by --policy (besides "full"). */
-    public static final List<String> POLICIES =
-            List.of("max-prob", "entropy", "patience", "beem-c", "beem-a", "consistentee", "static", "oracle");
-
     private PolicyCalibration() {}
 
     /** One policy's trade-off curve on validation and the chosen point (empty when none is within D). */

@@ -46,7 +46,6 @@ public final class EarlyExitRunner {
     private float[] policyProbs = new float[0];
     private ExitCriterion.Decider[] deciders = new ExitCriterion.Decider[0];
     private boolean[] exited = new boolean[0];
-    private long layerSamples; // Σ over samples of layers executed, for the mean exit layer
 
     public EarlyExitRunner(BertEncoder encoder, MultiExitModel model, ExitCriterion criterion, PolicySource policy) {
         this.encoder = encoder;
@@ -101,7 +100,6 @@ public final class EarlyExitRunner {
                 exited[pos] = deciders[id].observe(layer, out, pos * outputs, pi);
                 if (exited[pos]) {
                     results[resultOffset + id] = result(out, pos * outputs, layer);
-                    layerSamples += layer;
                     any = true;
                 }
             }
@@ -123,7 +121,6 @@ public final class EarlyExitRunner {
         heads.forward(activations, layers, pooled, 0, n, 0f, null);
         float[] out = activations.probs();
         for (int pos = 0; pos < n; pos++) results[resultOffset + batch.sampleId(pos)] = result(out, pos * outputs, layers);
-        layerSamples += (long) layers * n;
     }
 
     private Result result(float[] out, int off, int layer) {
@@ -143,11 +140,6 @@ public final class EarlyExitRunner {
             pooled = new float[n * hidden];
             policyProbs = new float[n];
         }
-    }
-
-    /** Σ of exit layers over every sample run so far (mean exit layer = this / samples). */
-    public long layerSamples() {
-        return layerSamples;
     }
 
     public ExitCriterion criterion() {
