@@ -64,20 +64,29 @@ final class Evaluation {
      * {@code <model>/calibration/<policy>-max-drop-<D>.json}.
      */
     static Map<String, PolicyCalibration.Calibrated> calibrate(TrainedModel tm, double maxDrop) throws IOException {
+        return calibrate(tm, CalibrationTarget.maxDrop(maxDrop));
+    }
+
+    /** As {@link #calibrate(TrainedModel, double)} for any target; saved as {@code <policy>-<target tag>.json}. */
+    static Map<String, PolicyCalibration.Calibrated> calibrate(TrainedModel tm, CalibrationTarget target) throws IOException {
         Map<String, PolicyCalibration.Calibrated> cal = PolicyCalibration.calibrateAll(validationOutputs(tm),
-                PolicyCalibration.metricFor(tm.splits().task()), maxDrop, 0.1);
+                PolicyCalibration.metricFor(tm.splits().task()), target::pick, 0.1);
         java.nio.file.Path dir = tm.dir().resolve("calibration");
         java.nio.file.Files.createDirectories(dir);
         String metricName = tm.splits().task().headline().key();
         for (PolicyCalibration.Calibrated c : cal.values()) {
             c.chosen().ifPresent(p -> CalibratedSettings.of(p, c.curve().fullModelMetric(), "validation", metricName)
-                    .write(dir.resolve(c.policy() + "-max-drop-" + maxDrop + ".json")));
+                    .write(dir.resolve(c.policy() + "-" + target.fileTag() + ".json")));
         }
         return cal;
     }
 
     /** The criterion for a policy name, from a calibration; null for "full". */
     static ExitCriterion criterion(String policy, Map<String, PolicyCalibration.Calibrated> cal, double maxDrop) {
+        return criterion(policy, cal, CalibrationTarget.maxDrop(maxDrop));
+    }
+
+    static ExitCriterion criterion(String policy, Map<String, PolicyCalibration.Calibrated> cal, CalibrationTarget target) {
         if (policy.equals("full")) return null;
         if (policy.equals("oracle")) return new OracleCriterion();
         PolicyCalibration.Calibrated c = cal.get(policy);
@@ -86,7 +95,7 @@ final class Evaluation {
                     + String.join(", ", cal.keySet()) + ", oracle)");
         }
         return Criteria.fromSettings(c.chosen().orElseThrow(() -> new IllegalStateException("no setting of " + policy
-                + " keeps the validation metric within " + maxDrop + " points of the full model")).settings());
+                + " " + target.unmet())).settings());
     }
 
     /** The outcome of running one policy over a split for real. */

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Calibrates every exit policy on the validation split's cached exit outputs: sweeps each criterion's knob and
@@ -51,6 +52,13 @@ public final class PolicyCalibration {
      */
     public static Map<String, Calibrated> calibrateAll(ExitOutputs validation, Metric metric, double maxDropPoints,
                                                        double regressionDelta) {
+        return calibrateAll(validation, metric, curve -> curve.pickFastestWithin(maxDropPoints), regressionDelta);
+    }
+
+    /** Every applicable policy's curve and the point {@code pick} chooses on it (e.g. the best at a speed-up). */
+    public static Map<String, Calibrated> calibrateAll(ExitOutputs validation, Metric metric,
+                                                       Function<TradeoffCurve, Optional<TradeoffPoint>> pick,
+                                                       double regressionDelta) {
         Sweep sweep = new Sweep(validation, metric);
         Map<String, List<TradeoffCurve>> byPolicy = new LinkedHashMap<>();
         for (TradeoffCurve c : sweep.all(regressionDelta)) {
@@ -60,7 +68,7 @@ public final class PolicyCalibration {
         Map<String, Calibrated> out = new LinkedHashMap<>();
         for (var e : byPolicy.entrySet()) {
             TradeoffCurve curve = e.getValue().size() == 1 ? e.getValue().get(0) : TradeoffCurve.merge(e.getKey(), e.getValue());
-            out.put(e.getKey(), new Calibrated(e.getKey(), curve, curve.pickFastestWithin(maxDropPoints)));
+            out.put(e.getKey(), new Calibrated(e.getKey(), curve, pick.apply(curve)));
         }
         return out;
     }
