@@ -1,13 +1,16 @@
 package dev.offramp.cli;
 
-import dev.offramp.criteria.ExitCriterion;
-import dev.offramp.inference.EarlyExitRunner;
+import dev.offramp.api.InvalidInputException;
+import dev.offramp.api.Offramp;
+import dev.offramp.api.Prediction;
 import dev.offramp.tokenizer.Encoding;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -43,23 +46,32 @@ final class ClassifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<InputTexts.Text> in = InputTexts.collect(texts, input, pair);
-        TrainedModel tm = TrainedModel.load(modelDir, null);
-        List<Encoding> enc = InputTexts.encode(tm.tokenizer(), in, tm.encoder().config().maxPositions(), truncate);
-        ExitCriterion criterion = policy.equals("full") ? null : Evaluation.criterion(policy, Evaluation.calibrate(tm, maxDrop), maxDrop);
-        ExitCriterion run = criterion != null ? criterion : new dev.offramp.criteria.StaticCriterion(tm.encoder().config().layers());
-        EarlyExitRunner runner = new EarlyExitRunner(tm.encoder(), tm.model(), run, tm.policyFor(run));
-        EarlyExitRunner.Result[] res = new EarlyExitRunner.Result[enc.size()];
-        if (criterion == null) runner.runFullDepth(enc, res, 0);
-        else runner.run(enc, res, 0);
-        List<String> labels = tm.model().task().labels();
-        double layers = 0;
-        for (int i = 0; i < res.length; i++) {
-            EarlyExitRunner.Result r = res[i];
-            String label = r.label() < 0 ? String.format(Locale.ROOT, "%.4f", r.output()[0]) : labels.get(r.label());
-            System.out.printf(Locale.ROOT, "%s\t%s\tscore=%.4f\texit=%d%n", in.get(i).where(), label, r.score(), r.exitLayer());
-            layers += r.exitLayer();
+        Offramp.Options options = Offramp.Options.defaults().withPolicy(policy).withMaxDrop(maxDrop).withTruncate(truncate);
+        if (!policy.equals(Offramp.FULL_DEPTH) && (!Evaluation.lengthMatch
+                || !Files.isRegularFile(Offramp.calibrationFile(modelDir, policy, maxDrop)))) {
+            // calibrate on validation now (this saves every policy's file), as eval would
+            Evaluation.criterion(policy, Evaluation.calibrate(TrainedModel.load(modelDir, null), maxDrop), maxDrop);
         }
-        System.out.printf(Locale.ROOT, "summary: inputs=%d policy=%s mean_exit_layer=%.3f%n", res.length, policy, layers / res.length);
+        try (Offramp model = Offramp.load(modelDir, options)) {
+            List<Encoding> enc = new ArrayList<>(in.size());
+            for (InputTexts.Text t : in) {
+                try {
+                    enc.add(model.encode(t.a(), t.b()));
+                } catch (InvalidInputException e) {
+                    String hint = e.reason() == InvalidInputException.Reason.TOO_LONG ? " (pass --truncate to cut it)" : "";
+                    throw new IllegalArgumentException(t.where() + ": " + e.getMessage() + hint, e);
+                }
+            }
+            List<Prediction> res = model.classifyEncoded(enc);
+            double layers = 0;
+            for (int i = 0; i < res.size(); i++) {
+                Prediction p = res.get(i);
+                String label = p.label() == null ? String.format(Locale.ROOT, "%.4f", p.score()) : p.label();
+                System.out.printf(Locale.ROOT, "%s\t%s\tscore=%.4f\texit=%d%n", in.get(i).where(), label, p.score(), p.exitLayer());
+                layers += p.exitLayer();
+            }
+            System.out.printf(Locale.ROOT, "summary: inputs=%d policy=%s mean_exit_layer=%.3f%n", res.size(), policy, layers / res.size());
+        }
         return 0;
     }
 }

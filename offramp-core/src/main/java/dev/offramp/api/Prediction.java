@@ -1,5 +1,10 @@
 package dev.offramp.api;
 
+import dev.offramp.inference.EarlyExitRunner;
+
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * What one input got from an early-exit model.
  *
@@ -12,4 +17,23 @@ package dev.offramp.api;
  * @param confidence    what the criterion last compared (max-prob's c, BEEM's S, ...), NaN at full depth
  */
 public record Prediction(String label, int labelIndex, float[] probabilities, float score, int exitLayer, int layers,
-                         float confidence) {}
+                         float confidence) {
+
+    /** The prediction for a runner's result; {@code labels} are the task's class names (empty for regression). */
+    public static Prediction of(EarlyExitRunner.Result r, List<String> labels, int layers) {
+        return of(r.output(), 0, r.output().length, r.exitLayer(), layers, r.confidence(), labels);
+    }
+
+    /**
+     * The prediction for an exit's output {@code out[off .. off+k)} (copied): argmax with ties to the lowest
+     * index, as the runner and the criteria break them; k == 1 is a regression score.
+     */
+    public static Prediction of(float[] out, int off, int k, int exitLayer, int layers, float confidence,
+                                List<String> labels) {
+        float[] p = Arrays.copyOfRange(out, off, off + k);
+        if (k == 1) return new Prediction(null, -1, p, p[0], exitLayer, layers, confidence);
+        int best = 0;
+        for (int c = 1; c < k; c++) if (p[c] > p[best]) best = c;
+        return new Prediction(labels.get(best), best, p, p[best], exitLayer, layers, confidence);
+    }
+}

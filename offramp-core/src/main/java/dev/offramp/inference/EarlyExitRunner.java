@@ -19,7 +19,11 @@ import java.util.List;
  * the model it reads are shared and read-only, so a server makes one runner per worker thread.
  */
 public final class EarlyExitRunner {
-    /** What one input got: the prediction (class index, or -1 for regression), the exit's output, where it left. */
+    /**
+     * What one input got: the prediction (class index, or -1 for regression), the exit's output, where it left, and
+     * the statistic the criterion compared when it let the sample go ({@link ExitCriterion.Decider#statistic()}:
+     * max-prob's c, BEEM's S, ...; NaN at full depth, where no criterion runs).
+     */
     public record Result(int label, float[] output, int exitLayer, float confidence) {
         /** The regression score (output[0]) or the probability of the predicted class. */
         public float score() {
@@ -99,7 +103,7 @@ public final class EarlyExitRunner {
                 float pi = policy != null ? policyProbs[pos] : Float.NaN;
                 exited[pos] = deciders[id].observe(layer, out, pos * outputs, pi);
                 if (exited[pos]) {
-                    results[resultOffset + id] = result(out, pos * outputs, layer);
+                    results[resultOffset + id] = result(out, pos * outputs, layer, (float) deciders[id].statistic());
                     any = true;
                 }
             }
@@ -120,15 +124,15 @@ public final class EarlyExitRunner {
         model.layout().pooling().pool(batch, hidden, pooled, 0);
         heads.forward(activations, layers, pooled, 0, n, 0f, null);
         float[] out = activations.probs();
-        for (int pos = 0; pos < n; pos++) results[resultOffset + batch.sampleId(pos)] = result(out, pos * outputs, layers);
+        for (int pos = 0; pos < n; pos++) results[resultOffset + batch.sampleId(pos)] = result(out, pos * outputs, layers, Float.NaN);
     }
 
-    private Result result(float[] out, int off, int layer) {
+    private Result result(float[] out, int off, int layer, float confidence) {
         float[] o = Arrays.copyOfRange(out, off, off + outputs);
-        if (outputs == 1) return new Result(-1, o, layer, Float.NaN);
+        if (outputs == 1) return new Result(-1, o, layer, confidence);
         int best = 0;
         for (int c = 1; c < outputs; c++) if (o[c] > o[best]) best = c;
-        return new Result(best, o, layer, o[best]);
+        return new Result(best, o, layer, confidence);
     }
 
     private void ensure(int n) {
