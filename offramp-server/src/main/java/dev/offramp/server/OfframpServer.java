@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Offramp HTTP server: Open Inference Protocol v2 ({@code /v2/...}), Hugging Face TEI ({@code POST /predict}),
@@ -39,7 +40,7 @@ import java.util.logging.Logger;
  * and Jetty stop. A request is either refused with 503 before it reaches the scheduler or answered exactly once.
  */
 public final class OfframpServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(OfframpServer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(OfframpServer.class);
     private static final String ROUTE_ATTR = "offramp.route";
     private static final String START_ATTR = "offramp.start";
 
@@ -108,7 +109,7 @@ public final class OfframpServer implements AutoCloseable {
             cfg.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
             cfg.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, new ApiError(e.getStatus(), javalinMessage(ctx, e))));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
-                LOG.warning("request " + ctx.method() + " " + ctx.path() + " failed: " + e);
+                LOG.warn("request " + ctx.method() + " " + ctx.path() + " failed: " + e);
                 error(ctx, new ApiError(500, "internal error: " + e));
             });
         });
