@@ -47,7 +47,7 @@ public final class OfframpServer implements AutoCloseable {
     private final ServerConfig config;
     private final ServedModel model;
     private final ServerMetrics metrics;
-    private final ApiKey apiKey;
+    private final ApiKeys apiKey;
     private final Runnable onClose;
     private final byte[] openApi;
     /** Finishes answers off the scheduler's thread: its listener contract says it must not be held up. */
@@ -64,7 +64,7 @@ public final class OfframpServer implements AutoCloseable {
         this.model = model;
         this.metrics = metrics;
         this.onClose = onClose;
-        this.apiKey = config.apiKey() == null ? null : new ApiKey(config.apiKey());
+        this.apiKey = config.apiKey() == null ? null : new ApiKeys(config.apiKey());
         try (InputStream in = OfframpServer.class.getResourceAsStream("openapi.json")) {
             if (in == null) throw new IllegalStateException("openapi.json is missing from the server's resources");
             openApi = in.readAllBytes();

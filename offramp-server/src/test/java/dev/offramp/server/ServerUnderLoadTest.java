@@ -147,7 +147,7 @@ class ServerUnderLoadTest {
     @Test
     void apiKeyGuardsEveryRouteButHealth() throws Exception {
         Path keyFile = Files.writeString(tmp.resolve("key.txt"), "s3cret-key\n");
-        String key = ApiKey.read(keyFile);
+        String key = ApiKeys.read(keyFile);
         assertEquals("s3cret-key", key);
         HeldScheduler s = new HeldScheduler(offramp.earlyExitRunner(), 16);
         try (OfframpServer server = OfframpServer.start(ServerTestModel.config(model).withApiKey(key), ServerTestModel.served(offramp, s))) {
@@ -166,7 +166,7 @@ class ServerUnderLoadTest {
             assertEquals(200, http.get("/v2/health/live").status(), "probes need no key");
             assertEquals(200, http.get("/v2/health/ready").status());
         }
-        assertThrows(IllegalArgumentException.class, () -> ApiKey.read(Files.writeString(tmp.resolve("empty.txt"), "\n")));
-        assertThrows(IllegalArgumentException.class, () -> ApiKey.read(tmp.resolve("missing.txt")));
+        assertThrows(IllegalArgumentException.class, () -> ApiKeys.read(Files.writeString(tmp.resolve("empty.txt"), "\n")));
+        assertThrows(IllegalArgumentException.class, () -> ApiKeys.read(tmp.resolve("missing.txt")));
     }
 }

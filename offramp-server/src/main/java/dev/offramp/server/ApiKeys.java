@@ -12,15 +12,15 @@ import java.security.MessageDigest;
  * comparison is {@link MessageDigest#isEqual}, whose time does not depend on where the first difference is, so
  * the key cannot be guessed byte by byte from response times.
  */
-final class ApiKey {
+public final class ApiKeys {
     private final byte[] key;
 
-    ApiKey(String key) {
+    ApiKeys(String key) {
         this.key = key.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Reads a key file: its first line, surrounding whitespace removed (a trailing newline is not part of the key). */
-    static String read(Path file) throws IOException {
+    /** Reads a key file (what --api-key-file names): its first line, surrounding whitespace removed (a trailing newline is not part of the key). */
+    public static String read(Path file) throws IOException {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
