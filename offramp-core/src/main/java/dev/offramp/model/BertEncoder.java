@@ -99,27 +99,35 @@ public final class BertEncoder {
 
     /** Loads inputs into the batch (reusing its buffers) and runs the embeddings. */
     public EncoderBatch start(EncoderBatch batch, List<Encoding> inputs) {
-        for (int i = 0; i < inputs.size(); i++) checkInput(config, inputs.get(i), i);
+        for (int i = 0; i < inputs.size(); i++) checkInput(config, inputs.get(i), "input " + i);
         batch.reset(inputs);
         embed(batch);
         return batch;
     }
 
+    /**
+     * Refuses an input this model cannot run (no tokens, more than maxPositions, a token id or type outside the
+     * embeddings) with an IllegalArgumentException that says why; lets a scheduler refuse it before it joins a batch.
+     */
+    public void checkInput(Encoding e) {
+        checkInput(config, e, "the input");
+    }
+
     /** Refuses an input this model cannot run, naming which one and why. */
-    static void checkInput(BertConfig config, Encoding e, int index) {
-        if (e.length() == 0) throw new IllegalArgumentException("input " + index + " has no tokens");
+    static void checkInput(BertConfig config, Encoding e, String what) {
+        if (e.length() == 0) throw new IllegalArgumentException(what + " has no tokens");
         if (e.length() > config.maxPositions()) {
-            throw new IllegalArgumentException("input " + index + " has " + e.length()
+            throw new IllegalArgumentException(what + " has " + e.length()
                     + " tokens; the model accepts at most " + config.maxPositions());
         }
         for (int t = 0; t < e.length(); t++) {
             int id = e.ids()[t], type = e.typeIds()[t];
             if (id < 0 || id >= config.vocabSize()) {
-                throw new IllegalArgumentException("input " + index + " has token id " + id
+                throw new IllegalArgumentException(what + " has token id " + id
                         + " outside the vocabulary of " + config.vocabSize());
             }
             if (type < 0 || type >= config.typeVocabSize()) {
-                throw new IllegalArgumentException("input " + index + " has token type " + type
+                throw new IllegalArgumentException(what + " has token type " + type
                         + "; the model has " + config.typeVocabSize());
             }
         }

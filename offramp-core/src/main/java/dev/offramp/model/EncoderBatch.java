@@ -64,6 +64,52 @@ public final class EncoderBatch {
         return this;
     }
 
+    /**
+     * Loads samples that are part-way through the encoder, e.g. gathered by a scheduler from different arrival
+     * times: sample i has lengths[i] tokens and its hidden state after {@code layersDone} layers in
+     * states[i][0 .. lengths[i]·H) (as {@link #storeHidden} wrote it). The next {@link BertEncoder#layer} runs layer
+     * layersDone + 1 on all of them. Token ids are read only by the embeddings, so they are not loaded. The copy is
+     * O(tokens·H), small next to one layer's matrix products.
+     */
+    public EncoderBatch resume(float[][] states, int[] lengths, int count, int layersDone) {
+        if (layersDone < 0) throw new IllegalArgumentException("layersDone must be >= 0, got " + layersDone);
+        int n = 0, tmax = 0;
+        for (int i = 0; i < count; i++) {
+            int len = lengths[i];
+            if (len <= 0) throw new IllegalArgumentException("sample " + i + " has " + len + " tokens");
+            if (states[i] == null || states[i].length < len * hidden) {
+                throw new IllegalArgumentException("sample " + i + " needs a state of " + len + " x " + hidden + " floats, got "
+                        + (states[i] == null ? "none" : states[i].length));
+            }
+            n += len;
+            tmax = Math.max(tmax, len);
+        }
+        size = count;
+        tokens = n;
+        this.layersDone = layersDone;
+        if (sampleId.length < count) { sampleId = new int[count]; offset = new int[count]; length = new int[count]; }
+        ensureActivations(n, tmax);
+        int off = 0;
+        for (int i = 0; i < count; i++) {
+            sampleId[i] = i;
+            offset[i] = off;
+            length[i] = lengths[i];
+            System.arraycopy(states[i], 0, x, off * hidden, lengths[i] * hidden);
+            off += lengths[i];
+        }
+        return this;
+    }
+
+    /** Copies sample b's hidden state (length(b), H) into dst[0 ..): what {@link #resume} loads back. */
+    public void storeHidden(int b, float[] dst) {
+        System.arraycopy(x, offset[b] * hidden, dst, 0, length[b] * hidden);
+    }
+
+    /** Floats one sample of {@code tokens} tokens needs for its state between layers. */
+    public int stateFloats(int tokens) {
+        return tokens * hidden;
+    }
+
     private void ensureActivations(int n, int tmax) {
         if (x.length < n * hidden) {
             int cap = n + n / 4; // headroom so slightly larger batches do not reallocate

@@ -202,7 +202,7 @@ public final class EncoderTrainer {
         long att = 0;
         for (int i = 0; i < b; i++) {
             Encoding e = batch.get(i);
-            BertEncoder.checkInput(config, e, i);
+            BertEncoder.checkInput(config, e, "input " + i);
             n += e.length();
             tmax = Math.max(tmax, e.length());
             att += (long) config.heads() * e.length() * e.length();

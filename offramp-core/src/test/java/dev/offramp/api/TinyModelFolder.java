@@ -25,7 +25,7 @@ import java.util.List;
  * A complete model folder as {@code ./offramp train} and {@code ./offramp eval} leave it, made in seconds: a random
  * 6-layer BERT with a 61-word WordPiece tokenizer saved as a Hugging Face folder (the backbone, referenced by path),
  * 3-class exits whose classifier weights are scaled up so that confidences spread and a max-prob criterion lets
- * samples leave at different layers, a training record with max_length 24, and a calibration file for policy
+ * samples leave at every layer from 2 to 6 (seed and scale picked by a scan for that), a training record with max_length 24, and a calibration file for policy
  * beem-a (holding max-prob τ = 0.6) and for max-prob at max drop 0.5.
  */
 public final class TinyModelFolder {
@@ -53,10 +53,10 @@ public final class TinyModelFolder {
         Path tokenizer = Files.writeString(root.resolve("tokenizer.json"), tokenizerJson());
         HuggingFaceFolderWriter.write(new PretrainedModel("tiny", TinyBert.weights(c, 7, false), tokenizer, null), backbone);
 
-        ExitHeads heads = ExitHeads.create(c.hidden(), c.layers(), LABELS.size(), new ExitLayout(Pooling.MEAN, false, true), null, 5);
+        ExitHeads heads = ExitHeads.create(c.hidden(), c.layers(), LABELS.size(), new ExitLayout(Pooling.MEAN, false, true), null, 6);
         float[] p = heads.params();
         for (ExitHeads.Tensor t : heads.tensors()) {
-            if (t.name().contains("classifier")) for (int i = t.offset(); i < t.offset() + t.size(); i++) p[i] *= 60f;
+            if (t.name().contains("classifier")) for (int i = t.offset(); i < t.offset() + t.size(); i++) p[i] *= 200f;
         }
         ObjectNode options = new ObjectMapper().createObjectNode().put("max_length", MAX_TOKENS);
         TrainingRecord training = new TrainingRecord("test", 0, 0, 0, 0, "accuracy", new double[LAYERS], options);
