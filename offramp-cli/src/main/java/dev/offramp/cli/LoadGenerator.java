@@ -154,9 +154,9 @@ final class LoadGenerator implements AutoCloseable {
         Tally tally = new Tally(1 << 22);
         Thread[] threads = new Thread[clients];
         for (int c = 0; c < clients; c++) {
-            int client = c;
+            int clientNo = c;
             threads[c] = Thread.ofVirtual().start(() -> {
-                int i = client * 7919;
+                int i = clientNo * 7919;
                 while (true) {
                     long now = System.nanoTime();
                     if (now >= end) return;

@@ -40,7 +40,7 @@ public final class ServerMetrics implements SchedulerListener {
      * @param queueDepth what the queue-depth gauge reads (the scheduler's pending count)
      */
     public ServerMetrics(int layers, IntSupplier queueDepth) {
-        Gauge.builder("offramp.queue.depth", queueDepth, s -> s.getAsInt())
+        Gauge.builder("offramp.queue.depth", queueDepth, s -> s.getAsInt()).strongReference(true)  // a lambda: nothing else holds it
                 .description("inputs accepted and not yet answered").register(registry);
         batchSize = new DistributionSummary[layers + 1];
         batchTokens = new DistributionSummary[layers + 1];
