@@ -62,6 +62,8 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--soak", defaultValue = "0", description = "minutes of open loop at 80 %% against the early-exit server instead of the comparison")
     int soakMinutes;
 
+    static final int WARMUP_SECONDS = 8;
+
     /** One server of the comparison. */
     record Variant(String name, String policy, ServerConfig.Engine engine, ServerConfig.Batcher batcher) {}
 
@@ -95,7 +97,9 @@ final class BenchServeCommand implements Callable<Integer> {
                             server.model().name(), dev.size(), levelSeconds, Runtime.getRuntime().availableProcessors());
                     System.out.println(LoadGenerator.Result.header());
                 }
-                System.out.println("# " + v.name() + ": " + server.model().note());
+                System.out.println("# " + v.name() + ": engine " + v.engine().optionName() + ", policy " + v.policy()
+                        + ", " + v.batcher().optionName() + " batching, max batch " + maxBatch
+                        + (v.batcher() == ServerConfig.Batcher.DYNAMIC ? ", max wait " + maxWaitMs + " ms" : ""));
                 Measured m = measure(v, server, dev);
                 results.put(v.name(), m);
             }
@@ -130,7 +134,8 @@ final class BenchServeCommand implements Callable<Integer> {
     private Measured measure(Variant v, OfframpServer server, List<Example> dev) throws Exception {
         Duration level = Duration.ofSeconds(levelSeconds);
         try (LoadGenerator load = new LoadGenerator(server.url(), server.model().name(), dev)) {
-            load.closedLoop(2, Duration.ofSeconds(Math.min(5, levelSeconds)), Duration.ofSeconds(1));  // JIT warm-up, not counted
+            // JIT warm-up (the first requests of a fresh JVM take 10-100x longer), not counted
+            load.closedLoop(4, Duration.ofSeconds(WARMUP_SECONDS), Duration.ofSeconds(1));
             long errors = 0, lost = 0;
             double best = 0, unloadedP50 = Double.NaN;
             int flat = 0;
