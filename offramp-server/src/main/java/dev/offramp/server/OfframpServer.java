@@ -155,10 +155,12 @@ public final class OfframpServer implements AutoCloseable {
         return "http://" + h + ":" + port();
     }
 
+    /** What this server serves. */
     public ServedModel model() {
         return model;
     }
 
+    /** The metrics /metrics shows (pass them as the scheduler's listener to get its series). */
     public ServerMetrics metrics() {
         return metrics;
     }
