@@ -4,6 +4,7 @@ import dev.offramp.kernels.Parallel;
 import dev.offramp.model.EncoderBatch;
 import dev.offramp.onnxruntime.OnnxRuntimeEncoder;
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -114,7 +115,7 @@ final class BenchEngineCommand implements Callable<Integer> {
     }
 
     /** Matrix-multiply FLOPs of a full forward: 2·(4H² + 2HI) per token, plus attention 4·T·H per token. */
-    static double forwardFlops(dev.offramp.model.BertConfig c, int batch, int seq) {
+    static double forwardFlops(dev.offramp.weights.BertConfig c, int batch, int seq) {
         double h = c.hidden(), i = c.intermediate();
         double perToken = 2 * (4 * h * h + 2 * h * i) + 4.0 * seq * h;
         return perToken * c.layers() * batch * seq;

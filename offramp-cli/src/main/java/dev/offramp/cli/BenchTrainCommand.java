@@ -7,10 +7,10 @@ import dev.offramp.exits.JointExitStep;
 import dev.offramp.exits.Pooling;
 import dev.offramp.kernels.Parallel;
 import dev.offramp.model.EncoderTrainer;
+import dev.offramp.model.ParameterSet;
 import dev.offramp.model.TrainingStep;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.training.AdamW;
-import dev.offramp.training.ParameterSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

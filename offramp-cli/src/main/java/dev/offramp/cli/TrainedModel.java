@@ -4,6 +4,7 @@ import dev.offramp.data.Example;
 import dev.offramp.eval.TaskMetric;
 import dev.offramp.exits.LayerwiseOutputs;
 import dev.offramp.exits.MultiExitModel;
+import dev.offramp.exits.PolicySource;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.tokenizer.WordPieceTokenizer;
@@ -84,7 +85,7 @@ record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, Be
     }
 
     /** The runner's π source when the criterion reads it (ConsistentEE), else null so other criteria pay nothing. */
-    dev.offramp.inference.EarlyExitRunner.PolicySource policyFor(dev.offramp.criteria.ExitCriterion criterion) {
+    PolicySource policyFor(dev.offramp.criteria.ExitCriterion criterion) {
         if (!(criterion instanceof dev.offramp.criteria.ConsistentEeCriterion)) return null;
         if (model.policies() == null) {
             throw new IllegalArgumentException("model " + dir + " has no exit policies: train them with"

@@ -1,12 +1,13 @@
 package dev.offramp.api;
 
+import dev.offramp.api.BatchRunner;
 import dev.offramp.criteria.ConsistentEeCriterion;
 import dev.offramp.criteria.ExitCriterion;
 import dev.offramp.eval.calibration.CalibratedSettings;
 import dev.offramp.exits.MultiExitModel;
+import dev.offramp.exits.PolicySource;
 import dev.offramp.inference.EarlyExitRunner;
 import dev.offramp.model.BertEncoder;
-import dev.offramp.serving.BatchRunner;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.tokenizer.Truncation;
 import dev.offramp.tokenizer.WordPieceTokenizer;
@@ -203,7 +204,7 @@ public final class Offramp implements AutoCloseable {
      * A fresh source of ConsistentEE's exit probabilities for one thread, or null when the criterion reads none
      * (every criterion but ConsistentEE).
      */
-    public EarlyExitRunner.PolicySource newPolicySource() {
+    public PolicySource newPolicySource() {
         Parts p = live();
         return criterion instanceof ConsistentEeCriterion ? p.model().policies().source() : null;
     }
@@ -334,7 +335,7 @@ public final class Offramp implements AutoCloseable {
     private EarlyExitRunner newRunner(Parts p) {
         // a full-depth runner never consults its criterion; the static one only satisfies the constructor
         ExitCriterion c = criterion != null ? criterion : new dev.offramp.criteria.StaticCriterion(info.layers());
-        EarlyExitRunner.PolicySource policy = criterion instanceof ConsistentEeCriterion ? p.model().policies().source() : null;
+        PolicySource policy = criterion instanceof ConsistentEeCriterion ? p.model().policies().source() : null;
         return new EarlyExitRunner(p.encoder(), p.model(), c, policy);
     }
 

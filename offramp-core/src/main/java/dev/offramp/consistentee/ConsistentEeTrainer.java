@@ -6,10 +6,11 @@ import dev.offramp.eval.calibration.Sweep;
 import dev.offramp.eval.calibration.TradeoffCurve;
 import dev.offramp.eval.calibration.TradeoffPoint;
 import dev.offramp.exits.LayerwiseOutputs;
+import dev.offramp.exits.PolicyNetworks;
+import dev.offramp.model.ParameterSet;
 import dev.offramp.training.AdamW;
 import dev.offramp.training.FeatureCache;
 import dev.offramp.training.LearningRateSchedule;
-import dev.offramp.training.ParameterSet;
 import dev.offramp.training.TrainingProgress;
 
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package dev.offramp.consistentee;
 
 import dev.offramp.exits.LayerwisePass;
+import dev.offramp.exits.PolicyNetworks;
 import dev.offramp.exits.Pooling;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.tokenizer.Encoding;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.offramp.model.BertConfig;
+import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.BertWeights;
 import dev.offramp.weights.HuggingFaceFolderLoader;
 import dev.offramp.weights.SafetensorsReader;
@@ -55,7 +55,7 @@ public final class MultiExitModel {
     private final BertWeights fineTunedBackbone;
     private TrainingRecord training;
     private JsonNode criteria;
-    private dev.offramp.consistentee.PolicyNetworks policies;  // ConsistentEE's exit policies, or null
+    private dev.offramp.exits.PolicyNetworks policies;  // ConsistentEE's exit policies, or null
     private int[] memorizedLayers;                             // m(x) of the training samples, or null
 
     /**
@@ -117,13 +117,13 @@ public final class MultiExitModel {
     public void setCriteria(JsonNode criteria) { this.criteria = criteria; }
 
     /** ConsistentEE's exit policies (methods.md §4), or null for a model without them. */
-    public dev.offramp.consistentee.PolicyNetworks policies() { return policies; }
+    public dev.offramp.exits.PolicyNetworks policies() { return policies; }
 
     /** The memorized layer m(x) of every training sample (in the training split's order), or null. */
     public int[] memorizedLayers() { return memorizedLayers; }
 
     /** Attaches policies (null removes them) and the training set's memorized layers (may be null). */
-    public void setPolicies(dev.offramp.consistentee.PolicyNetworks policies, int[] memorizedLayers) {
+    public void setPolicies(dev.offramp.exits.PolicyNetworks policies, int[] memorizedLayers) {
         if (policies != null && (policies.hidden != heads.hidden || policies.layers != heads.layers)) {
             throw new IllegalArgumentException("policies are for " + policies.layers + " layers of width " + policies.hidden
                     + ", the exits " + heads.layers + " of width " + heads.hidden);
@@ -149,7 +149,7 @@ public final class MultiExitModel {
         if (fineTunedBackbone != null) putBackbone(st, fineTunedBackbone);
         if (policies != null) {
             float[] pp = policies.params();
-            for (dev.offramp.consistentee.PolicyNetworks.Tensor t : policies.tensors()) {
+            for (dev.offramp.exits.PolicyNetworks.Tensor t : policies.tensors()) {
                 float[] data = java.util.Arrays.copyOfRange(pp, t.offset(), t.offset() + t.size());
                 if (t.matrix()) st.add(t.name(), transpose(data, t.shape()[0], t.shape()[1]), t.shape()[1], t.shape()[0]);
                 else st.add(t.name(), data, toLong(t.shape()));
@@ -310,7 +310,7 @@ public final class MultiExitModel {
 
         ExitHeads heads;
         BertWeights backbone = null;
-        dev.offramp.consistentee.PolicyNetworks policies = null;
+        dev.offramp.exits.PolicyNetworks policies = null;
         int[] memorized = null;
         BertConfig backboneConfig = fineTuned ? backboneConfig(f, f.object(bb, "config")) : null;
         try {
@@ -332,9 +332,9 @@ public final class MultiExitModel {
             JsonNode pn = root.get("policies");
             if (pn != null && pn.isObject()) {
                 if (f.bool(pn, "present")) {
-                    policies = new dev.offramp.consistentee.PolicyNetworks(hidden, layers, f.integer(pn, "width"));
+                    policies = new dev.offramp.exits.PolicyNetworks(hidden, layers, f.integer(pn, "width"));
                     float[] pp = policies.params();
-                    for (dev.offramp.consistentee.PolicyNetworks.Tensor pt : policies.tensors()) {
+                    for (dev.offramp.exits.PolicyNetworks.Tensor pt : policies.tensors()) {
                         long[] shape = pt.matrix() ? new long[]{pt.shape()[1], pt.shape()[0]} : toLong(pt.shape());
                         if (!st.has(pt.name())) throw new IllegalArgumentException("missing tensor " + pt.name());
                         if (!java.util.Arrays.equals(st.entry(pt.name()).shape(), shape)) {

@@ -3,6 +3,7 @@ package dev.offramp.inference;
 import dev.offramp.criteria.ExitCriterion;
 import dev.offramp.exits.ExitHeads;
 import dev.offramp.exits.MultiExitModel;
+import dev.offramp.exits.PolicySource;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.model.EncoderBatch;
 import dev.offramp.tokenizer.Encoding;
@@ -29,12 +30,6 @@ public final class EarlyExitRunner {
         public float score() {
             return label < 0 ? output[0] : output[label];
         }
-    }
-
-    /** Supplies ConsistentEE's π_i for the samples in the batch; null for criteria that need none. */
-    public interface PolicySource {
-        /** Writes π(exit | h) for each of the b pooled vectors (B, H) at exit {@code layer} into out[0..b). */
-        void exitProbabilities(int layer, float[] pooled, int b, float[] out);
     }
 
     private final BertEncoder encoder;

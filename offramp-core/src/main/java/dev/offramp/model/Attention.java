@@ -2,7 +2,6 @@ package dev.offramp.model;
 
 import dev.offramp.kernels.Gemm;
 import dev.offramp.kernels.Parallel;
-import dev.offramp.training.Dropout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;

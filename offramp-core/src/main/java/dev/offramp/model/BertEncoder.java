@@ -4,6 +4,7 @@ import dev.offramp.kernels.Gemm;
 import dev.offramp.kernels.PackedMatrix;
 import dev.offramp.kernels.Parallel;
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.BertWeights;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;

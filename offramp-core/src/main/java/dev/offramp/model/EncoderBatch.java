@@ -1,6 +1,7 @@
 package dev.offramp.model;
 
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.offramp.model;
 
+import dev.offramp.weights.BertConfig;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;

@@ -1,5 +1,6 @@
 package dev.offramp.model;
 
+import dev.offramp.weights.BertConfig;
 import java.util.Arrays;
 
 /**

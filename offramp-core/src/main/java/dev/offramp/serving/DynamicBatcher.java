@@ -1,5 +1,6 @@
 package dev.offramp.serving;
 
+import dev.offramp.api.BatchRunner;
 import dev.offramp.api.Prediction;
 import dev.offramp.tokenizer.Encoding;
 

@@ -5,6 +5,7 @@ import dev.offramp.api.Prediction;
 import dev.offramp.criteria.ExitCriterion;
 import dev.offramp.exits.ExitHeads;
 import dev.offramp.exits.MultiExitModel;
+import dev.offramp.exits.PolicySource;
 import dev.offramp.exits.Pooling;
 import dev.offramp.inference.EarlyExitRunner;
 import dev.offramp.model.BertEncoder;
@@ -80,7 +81,7 @@ public final class LayerScheduler implements InferenceScheduler {
     private final ExitHeads heads;
     private final Pooling pooling;
     private final ExitCriterion criterion;  // null: full depth
-    private final EarlyExitRunner.PolicySource policy;
+    private final PolicySource policy;
     private final List<String> labels;
     private final int layers, outputs, hidden;
     private final Thread thread;

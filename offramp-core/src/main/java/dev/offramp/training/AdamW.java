@@ -1,6 +1,7 @@
 package dev.offramp.training;
 
 import dev.offramp.kernels.Parallel;
+import dev.offramp.model.ParameterSet;
 
 import java.util.List;
 

@@ -1,5 +1,7 @@
 package dev.offramp.training;
 
+import dev.offramp.model.ParameterSet;
+
 /** Global-norm gradient clipping (torch.nn.utils.clip_grad_norm_): one scale for all gradients together. */
 public final class GradientClipping {
     private GradientClipping() {}

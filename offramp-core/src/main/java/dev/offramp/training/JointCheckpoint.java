@@ -1,5 +1,6 @@
 package dev.offramp.training;
 
+import dev.offramp.model.ParameterSet;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;

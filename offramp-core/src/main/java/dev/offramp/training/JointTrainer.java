@@ -1,5 +1,6 @@
 package dev.offramp.training;
 
+import dev.offramp.model.ParameterSet;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.offramp.data.Batching;

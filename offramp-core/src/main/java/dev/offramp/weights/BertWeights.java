@@ -1,6 +1,5 @@
 package dev.offramp.weights;
 
-import dev.offramp.model.BertConfig;
 
 /**
  * Every parameter of a BERT encoder as plain float arrays (row-major), the layout the engine computes with.

@@ -2,7 +2,6 @@ package dev.offramp.weights;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.offramp.model.BertConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;

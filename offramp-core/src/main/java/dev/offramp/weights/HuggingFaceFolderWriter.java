@@ -2,7 +2,6 @@ package dev.offramp.weights;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.offramp.model.BertConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,7 +1,6 @@
 package dev.offramp.weights;
 
-import dev.offramp.model.BertConfig;
-import dev.offramp.model.BertConfig.Activation;
+import dev.offramp.weights.BertConfig.Activation;
 import dev.offramp.weights.OnnxGraph.Node;
 import dev.offramp.weights.OnnxGraph.Tensor;
 

@@ -1,6 +1,5 @@
 package dev.offramp.weights;
 
-import dev.offramp.model.BertConfig;
 
 import java.nio.file.Path;
 

@@ -1,5 +1,6 @@
 package dev.offramp.api;
 
+import dev.offramp.exits.PolicyNetworks;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.offramp.criteria.MaxProbCriterion;
@@ -11,7 +12,7 @@ import dev.offramp.exits.MultiExitModel;
 import dev.offramp.exits.Pooling;
 import dev.offramp.exits.TinyBert;
 import dev.offramp.exits.TrainingRecord;
-import dev.offramp.model.BertConfig;
+import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.HuggingFaceFolderWriter;
 import dev.offramp.weights.PretrainedModel;
 
@@ -67,7 +68,7 @@ public final class TinyModelFolder {
         TrainingRecord training = new TrainingRecord("test", 0, 0, 0, 0, "accuracy", new double[LAYERS], options);
         MultiExitModel m = new MultiExitModel(backbone.toAbsolutePath().toString(), ExitTask.classification("colours", LABELS),
                 heads, null, training, null);
-        if (policies) m.setPolicies(dev.offramp.consistentee.PolicyNetworks.create(c.hidden(), c.layers(), 8, 11), null);
+        if (policies) m.setPolicies(dev.offramp.exits.PolicyNetworks.create(c.hidden(), c.layers(), 8, 11), null);
         m.save(model);
         Files.createDirectories(model.resolve("calibration"));
         CalibratedSettings cal = new CalibratedSettings(new MaxProbCriterion(0.6).settings(), "validation", "accuracy",

@@ -3,10 +3,12 @@ package dev.offramp.consistentee;
 import dev.offramp.eval.calibration.Metric;
 import dev.offramp.exits.ExitHeads;
 import dev.offramp.exits.ExitLayout;
+import dev.offramp.exits.PolicyNetworks;
+import dev.offramp.exits.PolicySource;
 import dev.offramp.exits.TinyBert;
-import dev.offramp.model.BertConfig;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.training.TrainingProgress;
+import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.BertWeights;
 import org.junit.jupiter.api.Test;
 

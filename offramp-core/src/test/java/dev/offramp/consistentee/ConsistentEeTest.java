@@ -5,6 +5,7 @@ import dev.offramp.exits.ExitLayout;
 import dev.offramp.exits.ExitTask;
 import dev.offramp.exits.LayerwiseOutputs;
 import dev.offramp.exits.MultiExitModel;
+import dev.offramp.exits.PolicyNetworks;
 import dev.offramp.training.FeatureCache;
 import dev.offramp.training.TrainingProgress;
 import org.junit.jupiter.api.Test;

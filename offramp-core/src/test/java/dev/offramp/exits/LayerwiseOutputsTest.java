@@ -1,9 +1,9 @@
 package dev.offramp.exits;
 
-import dev.offramp.model.BertConfig;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.model.EncoderBatch;
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.offramp.exits;
 
-import dev.offramp.model.BertConfig;
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.BertWeights;
 
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package dev.offramp.model;
 
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.BertWeights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

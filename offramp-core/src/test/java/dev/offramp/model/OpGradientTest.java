@@ -1,6 +1,6 @@
 package dev.offramp.model;
 
-import dev.offramp.training.Dropout;
+import dev.offramp.weights.BertConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

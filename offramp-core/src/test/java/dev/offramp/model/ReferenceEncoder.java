@@ -1,7 +1,7 @@
 package dev.offramp.model;
 
 import dev.offramp.tokenizer.Encoding;
-import dev.offramp.training.Dropout;
+import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.BertWeights;
 
 import java.util.List;

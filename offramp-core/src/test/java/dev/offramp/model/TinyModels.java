@@ -1,6 +1,7 @@
 package dev.offramp.model;
 
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.BertWeights;
 
 import java.util.ArrayList;

@@ -2,10 +2,10 @@ package dev.offramp.training;
 
 import dev.offramp.exits.Pooling;
 import dev.offramp.exits.TinyBert;
-import dev.offramp.model.BertConfig;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.model.EncoderBatch;
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

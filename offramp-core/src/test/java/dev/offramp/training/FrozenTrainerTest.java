@@ -7,9 +7,9 @@ import dev.offramp.exits.LayerwiseOutputs;
 import dev.offramp.exits.MultiExitModel;
 import dev.offramp.exits.Pooling;
 import dev.offramp.exits.TinyBert;
-import dev.offramp.model.BertConfig;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

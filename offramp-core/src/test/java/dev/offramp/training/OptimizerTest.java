@@ -1,5 +1,6 @@
 package dev.offramp.training;
 
+import dev.offramp.model.ParameterSet;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;

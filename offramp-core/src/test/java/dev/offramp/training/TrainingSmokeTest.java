@@ -1,12 +1,13 @@
 package dev.offramp.training;
 
-import dev.offramp.model.BertConfig;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.model.EncoderBatch;
 import dev.offramp.model.EncoderTrainer;
+import dev.offramp.model.ParameterSet;
 import dev.offramp.model.TinyModels;
 import dev.offramp.model.TrainingStep;
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.BertWeights;
 import org.junit.jupiter.api.Test;
 

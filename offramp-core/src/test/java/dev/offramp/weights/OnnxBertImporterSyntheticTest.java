@@ -1,6 +1,5 @@
 package dev.offramp.weights;
 
-import dev.offramp.model.BertConfig;
 import dev.offramp.weights.OnnxGraph.Attribute;
 import dev.offramp.weights.OnnxGraph.Node;
 import dev.offramp.weights.OnnxGraph.Tensor;

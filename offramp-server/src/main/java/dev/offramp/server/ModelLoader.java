@@ -1,10 +1,10 @@
 package dev.offramp.server;
 
+import dev.offramp.api.BatchRunner;
 import dev.offramp.api.InvalidInputException;
 import dev.offramp.api.ModelInfo;
 import dev.offramp.api.Offramp;
 import dev.offramp.onnxruntime.OnnxRuntimeEncoder;
-import dev.offramp.serving.BatchRunner;
 import dev.offramp.serving.InferenceScheduler;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.tokenizer.Truncation;

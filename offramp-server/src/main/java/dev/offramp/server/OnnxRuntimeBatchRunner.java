@@ -1,10 +1,10 @@
 package dev.offramp.server;
 
+import dev.offramp.api.BatchRunner;
 import dev.offramp.api.Prediction;
 import dev.offramp.exits.ExitHeads;
 import dev.offramp.exits.MultiExitModel;
 import dev.offramp.onnxruntime.OnnxRuntimeEncoder;
-import dev.offramp.serving.BatchRunner;
 import dev.offramp.tokenizer.Encoding;
 
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.offramp.server;
 
+import dev.offramp.api.BatchRunner;
 import dev.offramp.api.Offramp;
-import dev.offramp.serving.BatchRunner;
 import dev.offramp.serving.DynamicBatcher;
 import dev.offramp.serving.InferenceScheduler;
 import dev.offramp.serving.LayerScheduler;

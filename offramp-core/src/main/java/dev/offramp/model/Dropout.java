@@ -1,4 +1,4 @@
-package dev.offramp.training;
+package dev.offramp.model;
 
 /**
  * Inverted dropout (BERT's): in training each element is kept with probability 1 − p and scaled by 1/(1 − p),

@@ -1,4 +1,4 @@
-package dev.offramp.training;
+package dev.offramp.model;
 
 import java.util.ArrayList;
 import java.util.Arrays;

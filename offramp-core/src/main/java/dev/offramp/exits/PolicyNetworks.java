@@ -1,9 +1,8 @@
-package dev.offramp.consistentee;
+package dev.offramp.exits;
 
-import dev.offramp.inference.EarlyExitRunner;
 import dev.offramp.kernels.Gemm;
-import dev.offramp.model.BertConfig;
 import dev.offramp.model.Gelu;
+import dev.offramp.weights.BertConfig;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -258,7 +257,7 @@ public final class PolicyNetworks {
     }
 
     /** The runner's view: π for the batch's pooled vectors at a layer (1 at layer L). Not thread-safe: one per runner. */
-    public EarlyExitRunner.PolicySource source() {
+    public PolicySource source() {
         Activations a = new Activations(this, 32);
         return (layer, pooled, b, out) -> {
             if (layer == layers) {

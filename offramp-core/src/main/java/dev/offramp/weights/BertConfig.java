@@ -1,4 +1,4 @@
-package dev.offramp.model;
+package dev.offramp.weights;
 
 /**
  * Shape and numerics of a BERT-family encoder.
