@@ -47,6 +47,9 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--max-concurrency", defaultValue = "256", description = "the closed-loop ramp's last level (default: ${DEFAULT-VALUE})")
     int maxConcurrency;
 
+    @Option(names = "--ramp-patience", defaultValue = "2", description = "the ramp stops after this many levels in a row that raised throughput by 5 %% or less (default: ${DEFAULT-VALUE})")
+    int rampPatience;
+
     @Option(names = "--grace-seconds", defaultValue = "30", description = "how long after a phase an answer may come before its request counts as lost (default: ${DEFAULT-VALUE})")
     int graceSeconds;
 
@@ -76,7 +79,7 @@ final class BenchServeCommand implements Callable<Integer> {
         if (soakMinutes < 0) throw new IllegalArgumentException("--soak must be >= 0 minutes, got " + soakMinutes);
         ServeBenchmark.Settings settings = ServeBenchmark.Settings.defaults().withPhase(Duration.ofSeconds(seconds))
                 .withWarmup(Duration.ofSeconds(warmupSeconds)).withMaxConcurrency(maxConcurrency)
-                .withGrace(Duration.ofSeconds(graceSeconds));
+                .withPatience(rampPatience).withGrace(Duration.ofSeconds(graceSeconds));
         Map<String, ServeBenchmark.Variant> known = variants();
         List<ServeBenchmark.Variant> run = new ArrayList<>();
         for (String s : soakMinutes > 0 ? List.of(ServeBenchmark.EARLY_EXIT) : servers) {

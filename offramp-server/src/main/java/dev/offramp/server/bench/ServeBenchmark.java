@@ -28,8 +28,8 @@ import java.util.function.Consumer;
  * <ol>
  *   <li>a warm-up (JIT, caches), not reported;</li>
  *   <li>a closed-loop ramp, 1, 2, 4, ... clients, until throughput stops rising by more than
- *       {@link Settings#minRise()}: the best throughput is the server's saturation, the 1-client phase its
- *       unloaded latency;</li>
+ *       {@link Settings#minRise()} ({@link Settings#patience()} levels in a row): the best throughput is the
+ *       server's saturation, the 1-client phase its unloaded latency;</li>
  *   <li>open-loop Poisson arrivals at {@link Settings#loadShares()} (25 %, 50 %, 80 %) of that saturation.</li>
  * </ol>
  * The server runs in this JVM: client and server share the machine's cores the same way for every server
@@ -47,19 +47,21 @@ public final class ServeBenchmark {
      * @param warmup         the unreported warm-up's length
      * @param warmupClients  the warm-up's closed-loop clients
      * @param maxConcurrency the ramp's last level
-     * @param minRise        the ramp stops at the first level that does not raise throughput by more than this
-     *                       fraction over the best so far
+     * @param minRise        a ramp level "rises" when its throughput beats the best so far by more than this fraction
+     * @param patience       the ramp stops after this many levels in a row that did not rise (1: at the first one;
+     *                       2 by default, so one level slowed by something else on a shared machine does not end it)
      * @param loadShares     the open-loop rates as fractions of saturation
      * @param grace          how long after a phase an answer may still come before its request counts as lost
      */
     public record Settings(Duration phase, Duration warmup, int warmupClients, int maxConcurrency, double minRise,
-                           List<Double> loadShares, Duration grace) {
+                           int patience, List<Double> loadShares, Duration grace) {
         public Settings {
             positive("phase", phase);
             positive("warm-up", warmup);
             if (warmupClients < 1) throw new IllegalArgumentException("warm-up clients must be >= 1, got " + warmupClients);
             if (maxConcurrency < 1) throw new IllegalArgumentException("max concurrency must be >= 1, got " + maxConcurrency);
             if (!(minRise >= 0)) throw new IllegalArgumentException("min rise must be >= 0, got " + minRise);
+            if (patience < 1) throw new IllegalArgumentException("ramp patience must be >= 1 level, got " + patience);
             loadShares = List.copyOf(loadShares);
             for (double s : loadShares) {
                 if (!(s > 0 && s <= 1)) throw new IllegalArgumentException("load shares must be in (0, 1], got " + s);
@@ -71,19 +73,24 @@ public final class ServeBenchmark {
             if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(what + " must be longer than 0, got " + d);
         }
 
-        /** 10 s phases, 5 s warm-up at 4 clients, ramp to 256 clients or a rise of 5 % at most, 25/50/80 %, 30 s grace. */
+        /**
+         * 10 s phases, 5 s warm-up at 4 clients, ramp to 256 clients until 2 levels in a row rose by 5 % or less,
+         * open loop at 25/50/80 %, 30 s grace.
+         */
         public static Settings defaults() {
-            return new Settings(Duration.ofSeconds(10), Duration.ofSeconds(5), 4, 256, 0.05, List.of(0.25, 0.5, 0.8),
+            return new Settings(Duration.ofSeconds(10), Duration.ofSeconds(5), 4, 256, 0.05, 2, List.of(0.25, 0.5, 0.8),
                     Duration.ofSeconds(30));
         }
 
-        public Settings withPhase(Duration d) { return new Settings(d, warmup, warmupClients, maxConcurrency, minRise, loadShares, grace); }
+        public Settings withPhase(Duration d) { return new Settings(d, warmup, warmupClients, maxConcurrency, minRise, patience, loadShares, grace); }
 
-        public Settings withWarmup(Duration d) { return new Settings(phase, d, warmupClients, maxConcurrency, minRise, loadShares, grace); }
+        public Settings withWarmup(Duration d) { return new Settings(phase, d, warmupClients, maxConcurrency, minRise, patience, loadShares, grace); }
 
-        public Settings withMaxConcurrency(int c) { return new Settings(phase, warmup, warmupClients, c, minRise, loadShares, grace); }
+        public Settings withMaxConcurrency(int c) { return new Settings(phase, warmup, warmupClients, c, minRise, patience, loadShares, grace); }
 
-        public Settings withGrace(Duration d) { return new Settings(phase, warmup, warmupClients, maxConcurrency, minRise, loadShares, d); }
+        public Settings withPatience(int levels) { return new Settings(phase, warmup, warmupClients, maxConcurrency, minRise, levels, loadShares, grace); }
+
+        public Settings withGrace(Duration d) { return new Settings(phase, warmup, warmupClients, maxConcurrency, minRise, patience, loadShares, d); }
     }
 
     /** One server of the comparison: a name, what it is, and its config (the port is replaced by 0). */
@@ -196,7 +203,9 @@ public final class ServeBenchmark {
     private ServerRun load(Variant v, OfframpServer server, LoadGenerator load) throws InterruptedException {
         String note = server.model().note();
         out.println();
-        out.println("== " + v.name() + ": " + v.description() + " [" + note + "]");
+        out.println("== " + v.name() + ": " + v.description());
+        // the note names the calibrated criterion with all its thresholds: the start is enough here
+        out.println("  server: " + (note.length() > 200 ? note.substring(0, 200) + "..." : note));
         out.println(PhaseResult.header());
         out.flush();
         progress.accept(String.format(Locale.ROOT, "[%s] warm-up: %d clients for %d s (not reported)", v.name(),
@@ -207,6 +216,7 @@ public final class ServeBenchmark {
         }
         List<PhaseResult> ramp = new ArrayList<>();
         PhaseResult best = null;
+        int flat = 0;
         for (int clients = 1; clients <= settings.maxConcurrency(); clients *= 2) {
             progress.accept(String.format(Locale.ROOT, "[%s] closed loop: %d client%s for %d s", v.name(), clients,
                     clients == 1 ? "" : "s", settings.phase().toSeconds()));
@@ -215,7 +225,8 @@ public final class ServeBenchmark {
             ramp.add(r);
             boolean rose = best == null || r.rps() > best.rps() * (1 + settings.minRise());
             if (best == null || r.rps() > best.rps()) best = r;
-            if (!rose) break;  // saturated: more clients only queue
+            flat = rose ? 0 : flat + 1;
+            if (flat >= settings.patience()) break;  // saturated: more clients only queue
             if (clients > Integer.MAX_VALUE / 2) break;
         }
         return new ServerRun(v, note, warmup, ramp, best, new ArrayList<>());
