@@ -41,7 +41,7 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "length of each measured phase in seconds (default: ${DEFAULT-VALUE})")
     int seconds;
 
-    @Option(names = "--warmup-seconds", defaultValue = "5", description = "unreported warm-up per server (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup-seconds", defaultValue = "8", description = "unreported warm-up per server (default: ${DEFAULT-VALUE})")
     int warmupSeconds;
 
     @Option(names = "--max-concurrency", defaultValue = "256", description = "the closed-loop ramp's last level (default: ${DEFAULT-VALUE})")
@@ -111,17 +111,18 @@ final class BenchServeCommand implements Callable<Integer> {
         ServerConfig ee = base.withPolicy(policy, maxDrop).withEngine(ServerConfig.Engine.OFFRAMP);
         Map<String, ServeBenchmark.Variant> m = new LinkedHashMap<>();
         String criterion = policy + " at max-drop " + maxDrop;
+        String batch = ", max batch " + maxBatch, wait = batch + ", max wait " + maxWaitMs + " ms";
         m.put(ServeBenchmark.EARLY_EXIT, new ServeBenchmark.Variant(ServeBenchmark.EARLY_EXIT,
-                "early exit (" + criterion + "), layer-level continuous batching",
+                "early exit (" + criterion + "), layer-level continuous batching" + batch,
                 ee.withBatcher(ServerConfig.Batcher.CONTINUOUS, maxBatch, maxWaitMs)));
         m.put(ServeBenchmark.EARLY_EXIT_DYNAMIC, new ServeBenchmark.Variant(ServeBenchmark.EARLY_EXIT_DYNAMIC,
-                "early exit (" + criterion + "), plain dynamic batcher",
+                "early exit (" + criterion + "), plain dynamic batcher" + wait,
                 ee.withBatcher(ServerConfig.Batcher.DYNAMIC, maxBatch, maxWaitMs)));
         m.put(ServeBenchmark.FULL_DEPTH, new ServeBenchmark.Variant(ServeBenchmark.FULL_DEPTH,
-                "Offramp at full depth (policy full), layer-level continuous batching",
+                "Offramp at full depth (policy full), layer-level continuous batching" + batch,
                 base.withPolicy("full", maxDrop).withBatcher(ServerConfig.Batcher.CONTINUOUS, maxBatch, maxWaitMs)));
         m.put(ServeBenchmark.ONNXRUNTIME, new ServeBenchmark.Variant(ServeBenchmark.ONNXRUNTIME,
-                "ONNX Runtime at full depth, dynamic batcher",
+                "ONNX Runtime at full depth, dynamic batcher" + wait,
                 base.withPolicy("full", maxDrop).withEngine(ServerConfig.Engine.ONNXRUNTIME)
                         .withBatcher(ServerConfig.Batcher.DYNAMIC, maxBatch, maxWaitMs)));
         return m;

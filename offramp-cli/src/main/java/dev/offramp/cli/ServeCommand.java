@@ -69,8 +69,10 @@ final class ServeCommand implements Callable<Integer> {
                 maxTextChars, key, drainTimeoutMs);
         OfframpServer server = OfframpServer.start(config).stopOnShutdown();
         var m = server.model();
-        System.out.println("offramp: serving " + m.name() + " (" + m.platform() + ", " + m.note() + ") at " + server.url()
-                + "  [OIP: " + server.url() + "/v2/models/" + m.name() + "/infer, TEI: " + server.url() + "/predict]");
+        boolean ort = config.engine() == ServerConfig.Engine.ONNXRUNTIME;
+        System.out.println("offramp: serving " + m.name() + " at " + server.url() + " (engine " + config.engine().optionName()
+                + ", policy " + config.policy() + ", " + (ort ? "dynamic" : config.batcher().optionName()) + " batching;"
+                + " OIP /v2/models/" + m.name() + "/infer, TEI /predict, /metrics, /openapi.json)");
         System.out.flush();
         new CountDownLatch(1).await();  // until SIGTERM/Ctrl-C: the shutdown hook drains and stops the server
         return 0;

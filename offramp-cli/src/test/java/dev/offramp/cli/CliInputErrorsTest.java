@@ -95,4 +95,17 @@ class CliInputErrorsTest {
         double err = Double.parseDouble(last.replaceAll(".*max_rel_err=([^ ]+).*", "$1"));
         assertTrue(err <= 1e-4, "max relative error " + err);
     }
+
+    @Test
+    void serveOptionsAreChecked(@TempDir Path dir) throws Exception {
+        assertFails(run("serve", "--model", dir.toString(), "--engine", "tensorrt"), "unknown engine 'tensorrt'", "onnxruntime");
+        assertFails(run("serve", "--model", dir.toString(), "--batcher", "greedy"), "unknown batcher 'greedy'");
+        assertFails(run("serve", "--model", dir.toString(), "--port", "70000"), "port must be 0..65535");
+        assertFails(run("serve", "--model", dir.toString(), "--queue-capacity", "0"), "queue-capacity must be > 0");
+        assertFails(run("serve", "--model", dir.toString(), "--api-key-file", dir.resolve("nope").toString()), "API key file not found");
+        Files.writeString(dir.resolve("empty-key"), "\n");
+        assertFails(run("serve", "--model", dir.toString(), "--api-key-file", dir.resolve("empty-key").toString()), "is empty");
+        assertFails(run("serve", "--model", dir.resolve("no-model").toString(), "--port", "0"), "no-model");
+        assertFails(run("bench", "serve", "--model", dir.toString(), "--servers", "early-exit,triton"), "unknown server 'triton'");
+    }
 }

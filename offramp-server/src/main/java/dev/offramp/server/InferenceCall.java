@@ -38,8 +38,13 @@ final class InferenceCall {
      * @param where names input i in error messages, e.g. "inputs[2]"
      */
     static CompletableFuture<Prediction[]> submit(ServedModel model, List<Input> inputs, boolean truncate,
-                                                  long deadlineNanos, int maxTextChars, IntFunction<String> where) {
+                                                  long deadlineNanos, int maxTextChars, int capacity,
+                                                  IntFunction<String> where) {
         if (inputs.isEmpty()) throw ApiError.badRequest("the request holds no inputs");
+        if (inputs.size() > capacity) {
+            throw new ApiError(413, "the request holds " + inputs.size() + " inputs; the server's queue holds at most "
+                    + capacity + " (server option --queue-capacity): split it");
+        }
         List<Encoding> encodings = new ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
             Input in = inputs.get(i);
@@ -52,13 +57,19 @@ final class InferenceCall {
                 throw ApiError.badRequest(where.apply(i) + ": " + e.getMessage() + hint);
             }
         }
+        // refuse a request that cannot fit before queueing any of it (a race can still fill the queue mid-request;
+        // then the inputs already queued are answered and their answers dropped: rare, and cheaper than a cancel path)
+        int pending = model.scheduler().pending();
+        if (pending + encodings.size() > capacity) {
+            throw new ApiError(429, "the queue is full (" + pending + " of " + capacity + " inputs waiting, this request has "
+                    + encodings.size() + "); retry later", "1");
+        }
         @SuppressWarnings("unchecked")
         CompletableFuture<Prediction>[] futures = new CompletableFuture[encodings.size()];
         for (int i = 0; i < futures.length; i++) {
             try {
                 futures[i] = model.scheduler().submit(encodings.get(i), deadlineNanos);
             } catch (QueueFullException e) {
-                // the inputs already queued are answered and their answers dropped: rare, and cheaper than a cancel path
                 throw new ApiError(429, e.getMessage(), "1");
             } catch (IllegalStateException e) {
                 throw new ApiError(503, "the server is shutting down: " + e.getMessage(), "1");

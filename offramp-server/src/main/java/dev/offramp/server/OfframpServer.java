@@ -157,10 +157,12 @@ public final class OfframpServer implements AutoCloseable {
         return "http://" + h + ":" + port();
     }
 
+    /** What this server serves. */
     public ServedModel model() {
         return model;
     }
 
+    /** The metrics /metrics shows (pass them as the scheduler's listener to get its series). */
     public ServerMetrics metrics() {
         return metrics;
     }
@@ -291,7 +293,7 @@ public final class OfframpServer implements AutoCloseable {
         long deadline = RequestBodies.deadlineNanos(ctx, arrival, req.deadlineField(), "parameters.deadline_ms", config.defaultDeadlineMs());
         int base = body.get("inputs").size() == 2 && OipProtocol.TEXT_PAIR.equals(body.get("inputs").get(0).path("name").asText(null)) ? 1 : 0;
         answer(ctx, InferenceCall.submit(m, req.inputs(), req.truncate(), deadline, config.maxTextChars(),
-                i -> "inputs[" + base + "].data[" + i + "]"), p -> OipProtocol.response(m, req, p));
+                config.queueCapacity(), i -> "inputs[" + base + "].data[" + i + "]"), p -> OipProtocol.response(m, req, p));
     }
 
     private void teiPredict(Context ctx) {
@@ -300,7 +302,7 @@ public final class OfframpServer implements AutoCloseable {
         TeiProtocol.PredictRequest req = TeiProtocol.parse(body);
         long deadline = RequestBodies.deadlineNanos(ctx, arrival, req.deadlineField(), "deadline_ms", config.defaultDeadlineMs());
         answer(ctx, InferenceCall.submit(model, req.inputs(), req.truncate(), deadline, config.maxTextChars(),
-                i -> req.batch() ? "inputs[" + i + "]" : "inputs"), p -> TeiProtocol.response(model, req, p));
+                config.queueCapacity(), i -> req.batch() ? "inputs[" + i + "]" : "inputs"), p -> TeiProtocol.response(model, req, p));
     }
 
     /** Answers asynchronously: the request holds no thread while the scheduler works. */

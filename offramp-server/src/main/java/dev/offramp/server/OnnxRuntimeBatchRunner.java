@@ -30,7 +30,11 @@ public final class OnnxRuntimeBatchRunner implements BatchRunner, AutoCloseable 
     private final int layers, hidden, outputs;
     private float[] pooled = new float[0];
 
-    /** @param ort an open session on the backbone's .onnx; closed with this runner */
+    /**
+     * A runner on an open ONNX Runtime session.
+     *
+     * @param ort an open session on the backbone's .onnx; closed with this runner
+     */
     public OnnxRuntimeBatchRunner(OnnxRuntimeEncoder ort, MultiExitModel model, List<String> labels) {
         this.ort = ort;
         this.model = model;
@@ -68,6 +72,7 @@ public final class OnnxRuntimeBatchRunner implements BatchRunner, AutoCloseable 
         return p;
     }
 
+    /** Closes the ONNX Runtime session. */
     @Override
     public void close() {
         ort.close();

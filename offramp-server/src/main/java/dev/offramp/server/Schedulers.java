@@ -18,7 +18,7 @@ final class Schedulers {
         return switch (batcher) {
             case CONTINUOUS -> new LayerScheduler(offramp, LayerScheduler.Config.defaults().withCapacity(c.queueCapacity())
                     .withMaxBatchSamples(c.maxBatch()), listener);
-            case DYNAMIC -> new DynamicBatcher(runner, null, DynamicBatcher.Config.defaults().withCapacity(c.queueCapacity())
+            case DYNAMIC -> new DynamicBatcher(runner, offramp.encoder()::checkInput, DynamicBatcher.Config.defaults().withCapacity(c.queueCapacity())
                     .withMaxBatchSamples(c.maxBatch()).withMaxWait(Duration.ofMillis(c.maxWaitMs())), listener);
         };
     }

@@ -27,6 +27,8 @@ public record ServedModel(String name, String version, String platform, List<Str
     @FunctionalInterface
     public interface TextEncoder {
         /**
+         * The encoding of one input.
+         *
          * @param text     the text, never null
          * @param pair     the second text of a pair, or null
          * @param truncate cut an input longer than the model's limit instead of refusing it
@@ -35,11 +37,13 @@ public record ServedModel(String name, String version, String platform, List<Str
         Encoding encode(String text, String pair, boolean truncate);
     }
 
+    /** Checks the name; copies the labels. */
     public ServedModel {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("a served model needs a name");
         labels = List.copyOf(labels);
     }
 
+    /** True for a regression model (no class labels). */
     public boolean regression() {
         return labels.isEmpty();
     }

@@ -35,11 +35,13 @@ public record ServerConfig(Path modelDir, String host, int port, String policy, 
         /** ONNX Runtime on the backbone's published .onnx at full depth, then the model's last exit. */
         ONNXRUNTIME;
 
+        /** The engine named on the command line (case-insensitive); IllegalArgumentException naming the known ones. */
         public static Engine parse(String s) {
             for (Engine e : values()) if (e.name().equalsIgnoreCase(s)) return e;
             throw new IllegalArgumentException("unknown engine '" + s + "' (known: offramp, onnxruntime)");
         }
 
+        /** The command-line name. */
         public String optionName() { return name().toLowerCase(Locale.ROOT); }
     }
 
@@ -50,14 +52,17 @@ public record ServerConfig(Path modelDir, String host, int port, String policy, 
         /** Collect up to maxBatch inputs or maxWaitMs, then run the batch to the end. */
         DYNAMIC;
 
+        /** The batcher named on the command line (case-insensitive); IllegalArgumentException naming the known ones. */
         public static Batcher parse(String s) {
             for (Batcher b : values()) if (b.name().equalsIgnoreCase(s)) return b;
             throw new IllegalArgumentException("unknown batcher '" + s + "' (known: continuous, dynamic)");
         }
 
+        /** The command-line name. */
         public String optionName() { return name().toLowerCase(Locale.ROOT); }
     }
 
+    /** Checks every field; with the ONNX Runtime engine the policy becomes full. */
     public ServerConfig {
         if (modelDir == null) throw new IllegalArgumentException("modelDir must be set (--model DIR)");
         if (host == null || host.isBlank()) throw new IllegalArgumentException("host must be set (--host)");
@@ -90,20 +95,28 @@ public record ServerConfig(Path modelDir, String host, int port, String policy, 
                 64, 5, 1024, 10_000, 1 << 20, 10_000, null, 30_000);
     }
 
+    /** The same config bound to another address. */
     public ServerConfig withHost(String h) { return new ServerConfig(modelDir, h, port, policy, maxDrop, engine, batcher, maxBatch, maxWaitMs, queueCapacity, defaultDeadlineMs, maxBodyBytes, maxTextChars, apiKey, drainTimeoutMs); }
 
+    /** The same config on another port (0: any free one). */
     public ServerConfig withPort(int p) { return new ServerConfig(modelDir, host, p, policy, maxDrop, engine, batcher, maxBatch, maxWaitMs, queueCapacity, defaultDeadlineMs, maxBodyBytes, maxTextChars, apiKey, drainTimeoutMs); }
 
+    /** The same config with another exit policy and calibration target. */
     public ServerConfig withPolicy(String p, double drop) { return new ServerConfig(modelDir, host, port, p, drop, engine, batcher, maxBatch, maxWaitMs, queueCapacity, defaultDeadlineMs, maxBodyBytes, maxTextChars, apiKey, drainTimeoutMs); }
 
+    /** The same config on another engine (ONNX Runtime implies policy full). */
     public ServerConfig withEngine(Engine e) { return new ServerConfig(modelDir, host, port, policy, maxDrop, e, batcher, maxBatch, maxWaitMs, queueCapacity, defaultDeadlineMs, maxBodyBytes, maxTextChars, apiKey, drainTimeoutMs); }
 
+    /** The same config with another batcher, batch size and (dynamic) wait. */
     public ServerConfig withBatcher(Batcher b, int batch, int waitMs) { return new ServerConfig(modelDir, host, port, policy, maxDrop, engine, b, batch, waitMs, queueCapacity, defaultDeadlineMs, maxBodyBytes, maxTextChars, apiKey, drainTimeoutMs); }
 
+    /** The same config with other queue capacity, default deadline, body and text limits. */
     public ServerConfig withLimits(int capacity, int deadlineMs, int bodyBytes, int textChars) { return new ServerConfig(modelDir, host, port, policy, maxDrop, engine, batcher, maxBatch, maxWaitMs, capacity, deadlineMs, bodyBytes, textChars, apiKey, drainTimeoutMs); }
 
+    /** The same config with an API key (null: none). */
     public ServerConfig withApiKey(String key) { return new ServerConfig(modelDir, host, port, policy, maxDrop, engine, batcher, maxBatch, maxWaitMs, queueCapacity, defaultDeadlineMs, maxBodyBytes, maxTextChars, key, drainTimeoutMs); }
 
+    /** The same config with another drain timeout. */
     public ServerConfig withDrainTimeoutMs(int ms) { return new ServerConfig(modelDir, host, port, policy, maxDrop, engine, batcher, maxBatch, maxWaitMs, queueCapacity, defaultDeadlineMs, maxBodyBytes, maxTextChars, apiKey, ms); }
 
     /** The record without the API key, for logs. */

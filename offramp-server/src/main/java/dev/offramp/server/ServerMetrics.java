@@ -40,7 +40,7 @@ public final class ServerMetrics implements SchedulerListener {
      * @param queueDepth what the queue-depth gauge reads (the scheduler's pending count)
      */
     public ServerMetrics(int layers, IntSupplier queueDepth) {
-        Gauge.builder("offramp.queue.depth", queueDepth, s -> s.getAsInt())
+        Gauge.builder("offramp.queue.depth", queueDepth, s -> s.getAsInt()).strongReference(true)  // a lambda: nothing else holds it
                 .description("inputs accepted and not yet answered").register(registry);
         batchSize = new DistributionSummary[layers + 1];
         batchTokens = new DistributionSummary[layers + 1];
@@ -77,6 +77,7 @@ public final class ServerMetrics implements SchedulerListener {
         return registry.scrape();
     }
 
+    /** One scheduler step: its batch size and tokens, under its layer. */
     @Override
     public void step(int layer, int samples, int tokens) {
         if (layer < 0 || layer >= batchSize.length) return; // a scheduler bug must not break metrics
@@ -84,6 +85,7 @@ public final class ServerMetrics implements SchedulerListener {
         batchTokens[layer].record(tokens);
     }
 
+    /** One input answered: its exit layer and the layers it saved. */
     @Override
     public void answered(int exit, int layers) {
         exitLayer.record(exit);
@@ -91,6 +93,7 @@ public final class ServerMetrics implements SchedulerListener {
         if (layers > exit) layersSaved.increment(layers - exit);
     }
 
+    /** One input dropped past its deadline. */
     @Override
     public void expired() {
         expired.increment();

@@ -88,9 +88,10 @@ class ModelFolderServerTest {
     void theRealSchedulerDropsARequestPastItsDeadline() throws Exception {
         try (OfframpServer server = OfframpServer.start(ServerTestModel.config(model))) {
             Http http = new Http(server.url());
-            // a deadline of 1 ms has passed before the scheduler's first step: it is dropped, not run
+            // a deadline of 1 ms has passed before the scheduler's first step (reading and encoding 1000 inputs
+            // alone takes longer): they are dropped, not run
             StringBuilder batch = new StringBuilder("{\"inputs\": [");
-            for (int i = 0; i < 64; i++) batch.append(i == 0 ? "" : ",").append("[\"the movie was good and the plot was great\"]");
+            for (int i = 0; i < 1000; i++) batch.append(i == 0 ? "" : ",").append("[\"the movie was good and the plot was great\"]");
             Http.Answer a = http.post("/predict", batch.append("]}").toString(), RequestBodies.DEADLINE_HEADER, "1");
             assertEquals(504, a.status(), a.body());
             assertTrue(value(http.get("/metrics").body(), "offramp_deadline_expired_total") >= 1);

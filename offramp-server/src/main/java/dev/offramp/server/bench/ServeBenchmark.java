@@ -74,11 +74,11 @@ public final class ServeBenchmark {
         }
 
         /**
-         * 10 s phases, 5 s warm-up at 4 clients, ramp to 256 clients until 2 levels in a row rose by 5 % or less,
+         * 10 s phases, 8 s warm-up at 4 clients (a fresh JVM's first requests take 10-100x longer), ramp to 256 clients until 2 levels in a row rose by 5 % or less,
          * open loop at 25/50/80 %, 30 s grace.
          */
         public static Settings defaults() {
-            return new Settings(Duration.ofSeconds(10), Duration.ofSeconds(5), 4, 256, 0.05, 2, List.of(0.25, 0.5, 0.8),
+            return new Settings(Duration.ofSeconds(10), Duration.ofSeconds(8), 4, 256, 0.05, 2, List.of(0.25, 0.5, 0.8),
                     Duration.ofSeconds(30));
         }
 
