@@ -16,6 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,6 +77,14 @@ class ServeBenchmarkTest {
     void closedAndOpenLoopAccountForEveryRequest() throws Exception {
         try (OfframpServer server = OfframpServer.start(config());
              LoadGenerator load = new LoadGenerator(server.url(), inputs, Duration.ofSeconds(10))) {
+            // the server echoes the request id on answers and on errors
+            HttpClient http = HttpClient.newHttpClient();
+            for (String body : List.of("{\"inputs\": \"a good film\"}", "{\"inputs\": 7}")) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/predict"))
+                        .header(LoadGenerator.ID_HEADER, "id-42").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals("id-42", r.headers().firstValue(LoadGenerator.ID_HEADER).orElse(null), r.statusCode() + " " + r.body());
+            }
             PhaseResult closed = load.closedLoop("closed c=3", 3, Duration.ofMillis(800));
             assertHealthy(closed);
             assertEquals(3, closed.concurrency());
