@@ -6,23 +6,25 @@ import java.util.List;
 
 /**
  * The heap a long run keeps: samples of the JVM's heap used right after a full collection (System.gc()), so what
- * is counted is what is still referenced, not garbage not yet collected; and the least-squares slope over time,
- * which is about 0 when the heap is flat and positive when something accumulates.
+ * is counted is what is still referenced, not garbage not yet collected; and the least-squares slope over time of
+ * the samples taken under load, which is about 0 when the heap is flat and positive when something accumulates.
+ * Samples taken idle (before the load starts, after the last answer) are compared with each other: a sample under
+ * load also holds the requests in flight and the batch being computed, some MB that come and go.
  */
 public final class HeapSamples {
-    /** One sample: minutes since the first one, heap used after a collection in MB. */
-    public record Sample(double minutes, double heapMb) {}
+    /** One sample: minutes since the first one, heap used after a collection in MB, and whether load was running. */
+    public record Sample(double minutes, double heapMb, boolean underLoad) {}
 
     private final List<Sample> samples = new ArrayList<>();
     private long startNanos;
 
     /** Collects and records the heap now. A stop-the-world full collection: it pauses the server briefly. */
-    public synchronized Sample sample() {
+    public synchronized Sample sample(boolean underLoad) {
         System.gc();
         double mb = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0);
         long now = System.nanoTime();
         if (samples.isEmpty()) startNanos = now;
-        Sample s = new Sample((now - startNanos) / 60e9, mb);
+        Sample s = new Sample((now - startNanos) / 60e9, mb, underLoad);
         samples.add(s);
         return s;
     }
@@ -46,19 +48,28 @@ public final class HeapSamples {
         return samples.isEmpty() ? Double.NaN : samples.getLast().heapMb();
     }
 
-    /** Least-squares slope of heap used over time in MB per minute; NaN with fewer than two samples in time. */
+    /** The samples taken under load. */
+    public synchronized List<Sample> underLoad() {
+        return samples.stream().filter(Sample::underLoad).toList();
+    }
+
+    /**
+     * Least-squares slope of the heap used under load over time, in MB per minute; NaN with fewer than two such
+     * samples.
+     */
     public synchronized double slopeMbPerMinute() {
-        int n = samples.size();
+        List<Sample> loaded = underLoad();
+        int n = loaded.size();
         if (n < 2) return Double.NaN;
         double mx = 0, my = 0;
-        for (Sample s : samples) {
+        for (Sample s : loaded) {
             mx += s.minutes();
             my += s.heapMb();
         }
         mx /= n;
         my /= n;
         double sxy = 0, sxx = 0;
-        for (Sample s : samples) {
+        for (Sample s : loaded) {
             sxy += (s.minutes() - mx) * (s.heapMb() - my);
             sxx += (s.minutes() - mx) * (s.minutes() - mx);
         }

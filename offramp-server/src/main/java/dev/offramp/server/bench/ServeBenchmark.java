@@ -246,7 +246,7 @@ public final class ServeBenchmark {
             double rps = share * ramp.saturationRps();
             if (!(rps > 0)) throw new IllegalStateException("[" + v.name() + "] answered nothing in the ramp: " + ramp.saturation().firstError());
             HeapSamples heap = new HeapSamples();
-            heap.sample();
+            heap.sample(false);
             progress.accept(String.format(Locale.ROOT, "[%s] soak: Poisson arrivals at %.1f requests/s (%d %% of saturation) for %.1f min;"
                     + " heap %.1f MB after GC", v.name(), rps, Math.round(share * 100), length.toSeconds() / 60.0, heap.firstMb()));
             long sent0 = load.totalSent(), ok0 = load.totalOk(), err0 = load.totalErrors(), lost0 = load.totalLost();
@@ -254,7 +254,7 @@ public final class ServeBenchmark {
                 try {
                     while (true) {
                         Thread.sleep(sampleEvery);
-                        HeapSamples.Sample s = heap.sample();
+                        HeapSamples.Sample s = heap.sample(true);
                         progress.accept(String.format(Locale.ROOT, "[%s] soak %.1f min: sent %d, ok %d, errors %d, lost %d; heap %.1f MB after GC",
                                 v.name(), s.minutes(), load.totalSent() - sent0, load.totalOk() - ok0,
                                 load.totalErrors() - err0, load.totalLost() - lost0, s.heapMb()));
@@ -270,26 +270,32 @@ public final class ServeBenchmark {
                 sampler.interrupt();
                 sampler.join();
             }
-            heap.sample();  // the end: every answer is in, the server still holds the model
+            heap.sample(false);  // idle again: every answer is in, the server still holds the model
             print(soak);
-            out.println("  heap after GC (minutes: MB):");
-            StringBuilder line = new StringBuilder("   ");
-            for (HeapSamples.Sample s : heap.samples()) line.append(String.format(Locale.ROOT, " %.1f: %.1f", s.minutes(), s.heapMb()));
-            out.println(line);
+            StringBuilder line = new StringBuilder("  heap after GC, MB: idle before " + mb(heap.firstMb()) + "; under load (minute: MB)");
+            for (HeapSamples.Sample s : heap.underLoad()) line.append(String.format(Locale.ROOT, " %.1f: %.1f", s.minutes(), s.heapMb()));
+            out.println(line.append("; idle after ").append(mb(heap.lastMb())));
             out.printf(Locale.ROOT, "ids: sent=%d answered=%d answered_twice=%d lost=%d (every request carries a unique %s,"
                             + " echoed by the server and counted per id)%n", soak.sent(), soak.answered(), soak.duplicates(),
                     soak.lost(), LoadGenerator.ID_HEADER);
-            out.printf(Locale.ROOT, "heap: samples=%d first_mb=%.1f last_mb=%.1f max_mb=%.1f slope_mb_per_min=%.3f"
-                            + " (heap used after System.gc(), every %d s; the load generator's own records are a few MB)%n",
-                    heap.samples().size(), heap.firstMb(), heap.lastMb(),
-                    heap.samples().stream().mapToDouble(HeapSamples.Sample::heapMb).max().orElse(Double.NaN),
+            List<HeapSamples.Sample> loaded = heap.underLoad();
+            out.printf(Locale.ROOT, "heap: idle_start_mb=%.1f idle_end_mb=%.1f under_load_samples=%d under_load_first_mb=%.1f"
+                            + " under_load_last_mb=%.1f under_load_max_mb=%.1f slope_under_load_mb_per_min=%.2f"
+                            + " (heap used after System.gc() every %d s, in the JVM that runs both the server and the"
+                            + " load generator, whose records take about 40 bytes per request)%n",
+                    heap.firstMb(), heap.lastMb(), loaded.size(),
+                    loaded.isEmpty() ? Double.NaN : loaded.getFirst().heapMb(), loaded.isEmpty() ? Double.NaN : loaded.getLast().heapMb(),
+                    loaded.stream().mapToDouble(HeapSamples.Sample::heapMb).max().orElse(Double.NaN),
                     heap.slopeMbPerMinute(), sampleEvery.toSeconds());
             out.flush();
             return new SoakRun(ramp, soak, heap);
         }
     }
 
-    /** The soak's last line: errors count non-200 answers and answers to an id already answered. */
+    /**
+     * The soak's last line: errors count non-200 answers and answers to an id already answered; the heap figures
+     * are the idle samples before and after the soak.
+     */
     public static String soakSummary(SoakRun s) {
         return String.format(Locale.ROOT, "summary: soak_minutes=%.1f requests=%d lost=%d errors=%d heap_start_mb=%.1f heap_end_mb=%.1f",
                 s.soak().seconds() / 60.0, s.soak().sent(), s.soak().lost(), s.soak().errors() + s.soak().duplicates(),
@@ -330,6 +336,10 @@ public final class ServeBenchmark {
                         + " speedup_vs_onnxruntime=%.2f lost=%d errors=%d",
                 x, at50 == null ? Double.NaN : at50.p50Ms(), at50 == null ? Double.NaN : at50.p99Ms(), y, z, x / z, lost, errors));
         return lines;
+    }
+
+    private static String mb(double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
     }
 
     /** The open-loop phase's name for a share of saturation, e.g. "open 50%". */

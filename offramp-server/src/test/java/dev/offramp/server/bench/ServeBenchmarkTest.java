@@ -197,6 +197,33 @@ class ServeBenchmarkTest {
         assertEquals(run.openAt(0.5).p99Ms(), Double.parseDouble(m.group(3)), 0.051);
     }
 
+    @Test
+    void soakAnswersEveryIdOnceAndSamplesTheHeap() throws Exception {
+        ServeBenchmark.Settings settings = ServeBenchmark.Settings.defaults().withPhase(Duration.ofMillis(400))
+                .withWarmup(Duration.ofMillis(300)).withMaxConcurrency(1).withGrace(Duration.ofSeconds(10));
+        ByteArrayOutputStream table = new ByteArrayOutputStream();
+        List<String> progress = new ArrayList<>();
+        ServeBenchmark bench = new ServeBenchmark(settings, inputs, OfframpServer::start,
+                new PrintStream(table, true, StandardCharsets.UTF_8), progress::add);
+        ServeBenchmark.SoakRun soak = bench.soak(new ServeBenchmark.Variant(ServeBenchmark.EARLY_EXIT, "tiny", config()),
+                Duration.ofMillis(1300), 0.8, Duration.ofMillis(400));
+        assertEquals(1, soak.ramp().ramp().size(), "the ramp stops at its cap");
+        assertEquals(0.8 * soak.ramp().saturationRps(), soak.soak().offeredRps(), 1e-9);
+        assertHealthy(soak.soak());
+        List<HeapSamples.Sample> samples = soak.heap().samples();
+        assertFalse(samples.getFirst().underLoad(), "the first sample is taken before the load");
+        assertFalse(samples.getLast().underLoad(), "the last sample after every answer");
+        assertTrue(soak.heap().underLoad().size() >= 2, "samples every 400 ms under a 1.3 s load: " + samples);
+        for (int i = 1; i < samples.size(); i++) assertTrue(samples.get(i).minutes() > samples.get(i - 1).minutes());
+        Matcher m = Pattern.compile("summary: soak_minutes=0\\.0 requests=(\\d+) lost=0 errors=0 heap_start_mb=([0-9.]+)"
+                + " heap_end_mb=([0-9.]+)").matcher(ServeBenchmark.soakSummary(soak));
+        assertTrue(m.matches(), ServeBenchmark.soakSummary(soak));
+        assertEquals(soak.soak().sent(), Long.parseLong(m.group(1)));
+        String printed = table.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("ids: sent=" + soak.soak().sent() + " answered=" + soak.soak().sent() + " answered_twice=0 lost=0"), printed);
+        assertTrue(progress.stream().anyMatch(l -> l.contains("MB after GC")), progress.toString());
+    }
+
     static PhaseResult phase(String name, int clients, double offered, double rps, double p50, double p99, long errors, long lost) {
         return new PhaseResult(name, clients, offered, 1, 100, 100 - errors - lost, errors, lost, 0, 0, rps, p50, p50, p99, 3, null);
     }
@@ -238,16 +265,20 @@ class ServeBenchmarkTest {
         assertTrue(Double.isNaN(PhaseResult.quantile(sorted, 0, 0.5)));
 
         HeapSamples flat = new HeapSamples();
-        for (int i = 0; i < 5; i++) flat.add(new HeapSamples.Sample(i * 0.5, 100 + (i % 2 == 0 ? 1 : -1)));
+        for (int i = 0; i < 5; i++) flat.add(new HeapSamples.Sample(i * 0.5, 100 + (i % 2 == 0 ? 1 : -1), true));
         assertEquals(0, flat.slopeMbPerMinute(), 0.5, "a sawtooth around 100 MB is flat");
         HeapSamples leak = new HeapSamples();
-        for (int i = 0; i < 5; i++) leak.add(new HeapSamples.Sample(i, 100 + 3.0 * i));
-        assertEquals(3.0, leak.slopeMbPerMinute(), 1e-9);
-        assertEquals(100, leak.firstMb());
-        assertEquals(112, leak.lastMb());
+        leak.add(new HeapSamples.Sample(0, 50, false));  // idle before: not in the slope
+        for (int i = 1; i <= 5; i++) leak.add(new HeapSamples.Sample(i, 100 + 3.0 * i, true));
+        leak.add(new HeapSamples.Sample(6, 60, false));
+        assertEquals(3.0, leak.slopeMbPerMinute(), 1e-9, "the slope is fitted to the samples under load");
+        assertEquals(5, leak.underLoad().size());
+        assertEquals(50, leak.firstMb());
+        assertEquals(60, leak.lastMb());
         HeapSamples real = new HeapSamples();
-        real.sample();
+        real.sample(true);
         assertTrue(real.firstMb() > 0, "the JVM's heap after GC is measured");
         assertTrue(Double.isNaN(real.slopeMbPerMinute()), "one sample has no slope");
+        assertEquals(0, real.samples().getFirst().minutes(), "time counts from the first sample");
     }
 }
