@@ -148,6 +148,13 @@ class OfframpTest {
     }
 
     @Test
+    void consistentEeNeedsPolicies() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Offramp.load(dir,
+                Offramp.Options.defaults().withCriterion(new dev.offramp.criteria.ConsistentEeCriterion(0.5))));
+        assertTrue(e.getMessage().contains("no exit policies") && e.getMessage().contains("--mode consistentee"), e.getMessage());
+    }
+
+    @Test
     void closedModelRefusesEveryCall() throws IOException {
         Offramp m = Offramp.load(dir);
         assertNotNull(m.classify("good"));

@@ -47,6 +47,11 @@ public final class TinyModelFolder {
 
     /** Writes the backbone to {@code <root>/backbone} and the model to {@code <root>/model}; returns the model folder. */
     public static Path write(Path root) throws IOException {
+        return write(root, false);
+    }
+
+    /** As {@link #write(Path)}; with random ConsistentEE exit policies when {@code policies}. */
+    public static Path write(Path root, boolean policies) throws IOException {
         BertConfig c = config();
         Path backbone = root.resolve("backbone"), model = root.resolve("model");
         Files.createDirectories(backbone);
@@ -60,8 +65,10 @@ public final class TinyModelFolder {
         }
         ObjectNode options = new ObjectMapper().createObjectNode().put("max_length", MAX_TOKENS);
         TrainingRecord training = new TrainingRecord("test", 0, 0, 0, 0, "accuracy", new double[LAYERS], options);
-        new MultiExitModel(backbone.toAbsolutePath().toString(), ExitTask.classification("colours", LABELS), heads, null,
-                training, null).save(model);
+        MultiExitModel m = new MultiExitModel(backbone.toAbsolutePath().toString(), ExitTask.classification("colours", LABELS),
+                heads, null, training, null);
+        if (policies) m.setPolicies(dev.offramp.consistentee.PolicyNetworks.create(c.hidden(), c.layers(), 8, 11), null);
+        m.save(model);
         Files.createDirectories(model.resolve("calibration"));
         CalibratedSettings cal = new CalibratedSettings(new MaxProbCriterion(0.6).settings(), "validation", "accuracy",
                 0.9, 0.9, 3, 2);

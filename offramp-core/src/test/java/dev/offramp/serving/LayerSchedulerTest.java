@@ -98,6 +98,27 @@ class LayerSchedulerTest {
     }
 
     @Test
+    void consistentEeReadsThePolicyAtEveryLayer() throws Exception {
+        Path withPolicies = TinyModelFolder.write(tmp.resolve("consistentee"), true);
+        List<String> texts = TinyModelFolder.texts(60, 26);
+        // random policies give π near 0.55: τ = 0.55 sends samples out at layers 1, 2 and 6 (found by a scan)
+        try (Offramp cee = Offramp.load(withPolicies, Offramp.Options.defaults()
+                .withCriterion(new dev.offramp.criteria.ConsistentEeCriterion(0.55)));
+             LayerScheduler s = new LayerScheduler(cee, LayerScheduler.Config.defaults().withMaxBatchSamples(8), null)) {
+            List<CompletableFuture<Prediction>> f = new ArrayList<>();
+            for (String t : texts) f.add(s.submit(cee.encode(t), Request.NO_DEADLINE));
+            int[] perLayer = new int[TinyModelFolder.LAYERS + 1];
+            for (int i = 0; i < texts.size(); i++) {
+                Prediction alone = cee.classify(texts.get(i)), got = f.get(i).get(30, TimeUnit.SECONDS);
+                assertSameAnswer(alone, got, "text " + i);
+                assertEquals(alone.confidence(), got.confidence(), 1e-5f, "π at the exit, text " + i);
+                perLayer[got.exitLayer()]++;
+            }
+            assertTrue(Arrays.stream(perLayer).filter(n -> n > 0).count() >= 2, "exits " + Arrays.toString(perLayer));
+        }
+    }
+
+    @Test
     void lateInputsAreDroppedAndTheRestAnswered() throws Exception {
         SchedulerFixture.CountingListener counts = new SchedulerFixture.CountingListener();
         List<String> texts = TinyModelFolder.texts(40, 24);

@@ -123,12 +123,7 @@ public final class OfframpServer implements AutoCloseable {
      */
     public static OfframpServer start(ServerConfig config) throws IOException {
         ModelLoader.Loaded loaded = ModelLoader.load(config);
-        try {
-            return start(config, loaded.model(), loaded.metrics(), loaded.onClose());
-        } catch (RuntimeException e) {
-            loaded.onClose().run();
-            throw e;
-        }
+        return start(config, loaded.model(), loaded.metrics(), loaded.onClose());
     }
 
     /**
@@ -141,9 +136,23 @@ public final class OfframpServer implements AutoCloseable {
 
     /** As {@link #start(ServerConfig, ServedModel)}, with the metrics the scheduler already reports to. */
     public static OfframpServer start(ServerConfig config, ServedModel model, ServerMetrics metrics, Runnable onClose) {
-        OfframpServer s = new OfframpServer(config, model, metrics, onClose);
-        s.app.start();
-        return s;
+        OfframpServer s = null;
+        try {
+            s = new OfframpServer(config, model, metrics, onClose);
+            s.app.start();
+            return s;
+        } catch (RuntimeException | Error e) {
+            // e.g. the port is taken: let go of the scheduler's thread and the model, not just the socket
+            try {
+                model.scheduler().shutdown(Duration.ZERO);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            } finally {
+                if (s != null) s.responders.shutdown();
+                onClose.run();
+            }
+            throw e;
+        }
     }
 
     /** The bound port (the chosen one when the config said 0). */

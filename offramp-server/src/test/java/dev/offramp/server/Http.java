@@ -32,9 +32,15 @@ final class Http {
     }
 
     private final String base;
+    private final Duration timeout;
 
     Http(String base) {
+        this(base, Duration.ofSeconds(30));
+    }
+
+    Http(String base, Duration timeout) {
         this.base = base;
+        this.timeout = timeout;
     }
 
     Answer get(String path, String... headers) {
@@ -63,7 +69,7 @@ final class Http {
     }
 
     HttpRequest.Builder request(String path, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
                 .header("Content-Type", "application/json");
         for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
         return b;

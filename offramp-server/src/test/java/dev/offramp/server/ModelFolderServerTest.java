@@ -99,6 +99,53 @@ class ModelFolderServerTest {
         }
     }
 
+    /**
+     * A stop while clients keep sending: every request the server took in got its answer to its client, 200
+     * (accepted, with the facade's answer) or 503 (refused); the rest never reached it (503 from Jetty's own
+     * graceful stop, connection refused, or closed before a request was read).
+     */
+    @Test
+    void stopUnderLoadAnswersEveryAcceptedRequest() throws Exception {
+        OfframpServer server = OfframpServer.start(ServerTestModel.config(model).withBatcher(ServerConfig.Batcher.CONTINUOUS, 8, 2));
+        Http http = new Http(server.url(), java.time.Duration.ofSeconds(5));
+        List<CompletableFuture<Http.Answer>> answers = new ArrayList<>();
+        List<String> texts = TinyModelFolder.texts(200, 77);
+        CompletableFuture<Boolean> stopped = null;
+        for (int i = 0; i < texts.size(); i++) {
+            if (i == 50) {  // stop once the server is busy: some requests answered, some in flight
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (answers.stream().filter(CompletableFuture::isDone).count() < 10 && System.nanoTime() < end) Thread.sleep(1);
+                stopped = CompletableFuture.supplyAsync(server::stop);
+            }
+            answers.add(http.postAsync("/predict", Http.json(Map.of("inputs", texts.get(i)))));
+        }
+        assertTrue(stopped.get(60, TimeUnit.SECONDS), "the drain answered everything it accepted");
+        int ok = 0, refused = 0, refusedByJetty = 0, neverReached = 0;
+        for (int i = 0; i < answers.size(); i++) {
+            try {
+                Http.Answer a = answers.get(i).get(30, TimeUnit.SECONDS);
+                if (a.status() == 200) {
+                    ok++;
+                    assertEquals(offramp.classify(texts.get(i)).label(), a.json().get(0).get("label").asText());
+                } else {
+                    assertEquals(503, a.status(), a.body());
+                    if (a.body().contains("shutting down")) refused++;
+                    else refusedByJetty++;  // arrived while Jetty itself stopped, after the drain
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                neverReached++;  // refused or closed by the stopping socket before any request was read
+            }
+        }
+        assertEquals(texts.size(), ok + refused + refusedByJetty + neverReached);
+        assertTrue(ok >= 10, "the requests answered before the stop, got " + ok);
+        String metrics = server.metrics().scrape();
+        assertEquals(ok, value(metrics, "offramp_inputs_answered_total"), 0.0, "each accepted input answered once");
+        double handled = 0;
+        Matcher m = Pattern.compile("^offramp_requests_total\\{.*\\} (\\S+)$", Pattern.MULTILINE).matcher(metrics);
+        while (m.find()) handled += Double.parseDouble(m.group(1));
+        assertEquals(ok + refused, handled, 0.0, "every request the server handled reached its client");
+    }
+
     @Test
     void fullPolicyRunsEveryLayer() throws Exception {
         try (OfframpServer server = OfframpServer.start(ServerTestModel.config(model).withPolicy("full", 0.5))) {

@@ -175,4 +175,17 @@ class ServerUnderLoadTest {
         assertThrows(IllegalArgumentException.class, () -> ApiKeys.read(Files.writeString(tmp.resolve("empty.txt"), "\n")));
         assertThrows(IllegalArgumentException.class, () -> ApiKeys.read(tmp.resolve("missing.txt")));
     }
+
+    @Test
+    void aTakenPortFailsTheStartNamingIt() throws Exception {
+        HeldScheduler s1 = new HeldScheduler(offramp.earlyExitRunner(), 4);
+        try (OfframpServer first = OfframpServer.start(ServerTestModel.config(model), ServerTestModel.served(offramp, s1))) {
+            HeldScheduler s2 = new HeldScheduler(offramp.earlyExitRunner(), 4);
+            Exception e = assertThrows(Exception.class, () -> OfframpServer.start(ServerTestModel.config(model).withPort(first.port()),
+                    ServerTestModel.served(offramp, s2)));
+            assertTrue(String.valueOf(e.getMessage()).contains(Integer.toString(first.port())), e.toString());
+            assertThrows(IllegalStateException.class, () -> s2.submit(offramp.encode("a film"), System.nanoTime() + 1_000_000_000L),
+                    "the failed server's scheduler was shut down");
+        }
+    }
 }
