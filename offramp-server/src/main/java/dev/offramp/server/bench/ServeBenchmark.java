@@ -44,8 +44,9 @@ public final class ServeBenchmark {
      * How long and how hard to load.
      *
      * @param phase          each measured phase's sending window
-     * @param warmup         the unreported warm-up's length
-     * @param warmupClients  the warm-up's closed-loop clients
+     * @param warmup         the unreported warm-up's length: the first half with 1 client (single-input steps, what
+     *                       the ramp's first level runs), the second with {@code warmupClients} (larger batches)
+     * @param warmupClients  the warm-up's closed-loop clients in its second half
      * @param maxConcurrency the ramp's last level
      * @param minRise        a ramp level "rises" when its throughput beats the best so far by more than this fraction
      * @param patience       the ramp stops after this many levels in a row that did not rise (1: at the first one;
@@ -106,12 +107,12 @@ public final class ServeBenchmark {
      * One server's run.
      *
      * @param note       how the server said it answers (engine, criterion, batcher)
-     * @param warmup     the unreported warm-up (its errors and losses still count)
+     * @param warmup     the unreported warm-up phases (their errors and losses still count)
      * @param ramp       the closed-loop levels, in order
      * @param saturation the ramp level with the highest throughput
      * @param open       the open-loop phases, in the order of {@link Settings#loadShares()}
      */
-    public record ServerRun(Variant variant, String note, PhaseResult warmup, List<PhaseResult> ramp,
+    public record ServerRun(Variant variant, String note, List<PhaseResult> warmup, List<PhaseResult> ramp,
                             PhaseResult saturation, List<PhaseResult> open) {
         public double saturationRps() {
             return saturation.rps();
@@ -130,7 +131,7 @@ public final class ServeBenchmark {
 
         public List<PhaseResult> phases() {
             List<PhaseResult> all = new ArrayList<>();
-            all.add(warmup);
+            all.addAll(warmup);
             all.addAll(ramp);
             all.addAll(open);
             return all;
@@ -208,11 +209,14 @@ public final class ServeBenchmark {
         out.println("  server: " + (note.length() > 200 ? note.substring(0, 200) + "..." : note));
         out.println(PhaseResult.header());
         out.flush();
-        progress.accept(String.format(Locale.ROOT, "[%s] warm-up: %d clients for %d s (not reported)", v.name(),
-                settings.warmupClients(), settings.warmup().toSeconds()));
-        PhaseResult warmup = load.closedLoop("warm-up", settings.warmupClients(), settings.warmup());
-        if (warmup.errors() + warmup.lost() > 0) {
-            out.println("  warm-up: " + warmup.errors() + " errors, " + warmup.lost() + " lost; first: " + warmup.firstError());
+        progress.accept(String.format(Locale.ROOT, "[%s] warm-up: 1 client, then %d, for %.1f s (not reported)", v.name(),
+                settings.warmupClients(), settings.warmup().toMillis() / 1000.0));
+        // a fresh JVM's first requests are 10-100x slower (JIT); both single-input and batched steps get compiled
+        Duration half = settings.warmup().dividedBy(2);
+        List<PhaseResult> warmup = List.of(load.closedLoop("warm-up c=1", 1, half),
+                load.closedLoop("warm-up c=" + settings.warmupClients(), settings.warmupClients(), settings.warmup().minus(half)));
+        for (PhaseResult w : warmup) {
+            if (w.errors() + w.lost() > 0) out.println("  " + w.phase() + ": " + w.errors() + " errors, " + w.lost() + " lost; first: " + w.firstError());
         }
         List<PhaseResult> ramp = new ArrayList<>();
         PhaseResult best = null;
