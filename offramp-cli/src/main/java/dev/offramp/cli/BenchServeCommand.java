@@ -44,6 +44,9 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--warmup-seconds", defaultValue = "8", description = "unreported warm-up per server (default: ${DEFAULT-VALUE})")
     int warmupSeconds;
 
+    @Option(names = "--max-warmup-seconds", defaultValue = "60", description = "the warm-up goes on while the JIT still compiles, up to this long (default: ${DEFAULT-VALUE})")
+    int maxWarmupSeconds;
+
     @Option(names = "--max-concurrency", defaultValue = "256", description = "the closed-loop ramp's last level (default: ${DEFAULT-VALUE})")
     int maxConcurrency;
 
@@ -78,7 +81,7 @@ final class BenchServeCommand implements Callable<Integer> {
         if (warmupSeconds < 1) throw new IllegalArgumentException("--warmup-seconds must be >= 1, got " + warmupSeconds);
         if (soakMinutes < 0) throw new IllegalArgumentException("--soak must be >= 0 minutes, got " + soakMinutes);
         ServeBenchmark.Settings settings = ServeBenchmark.Settings.defaults().withPhase(Duration.ofSeconds(seconds))
-                .withWarmup(Duration.ofSeconds(warmupSeconds)).withMaxConcurrency(maxConcurrency)
+                .withWarmup(Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(maxWarmupSeconds)).withMaxConcurrency(maxConcurrency)
                 .withPatience(rampPatience).withGrace(Duration.ofSeconds(graceSeconds));
         Map<String, ServeBenchmark.Variant> known = variants();
         List<ServeBenchmark.Variant> run = new ArrayList<>();

@@ -12,6 +12,8 @@ import dev.offramp.server.ServerConfig;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,6 +49,10 @@ public final class ServeBenchmark {
      * @param warmup         the unreported warm-up's length: the first half with 1 client (single-input steps, what
      *                       the ramp's first level runs), the second with {@code warmupClients} (larger batches)
      * @param warmupClients  the warm-up's closed-loop clients in its second half
+     * @param warmupMax      the warm-up goes on past {@code warmup}, in 2 s windows alternating 1 and
+     *                       {@code warmupClients} clients, while the JIT still compiles (more than 5 % of a window's
+     *                       time spent compiling), up to this total: the servers share this JVM's compiled code, so an
+     *                       unfinished JIT would handicap whichever server goes first
      * @param maxConcurrency the ramp's last level
      * @param minRise        a ramp level "rises" when its throughput beats the best so far by more than this fraction
      * @param patience       the ramp stops after this many levels in a row that did not rise (1: at the first one;
@@ -54,11 +60,13 @@ public final class ServeBenchmark {
      * @param loadShares     the open-loop rates as fractions of saturation
      * @param grace          how long after a phase an answer may still come before its request counts as lost
      */
-    public record Settings(Duration phase, Duration warmup, int warmupClients, int maxConcurrency, double minRise,
-                           int patience, List<Double> loadShares, Duration grace) {
+    public record Settings(Duration phase, Duration warmup, int warmupClients, Duration warmupMax, int maxConcurrency,
+                           double minRise, int patience, List<Double> loadShares, Duration grace) {
         public Settings {
             positive("phase", phase);
             positive("warm-up", warmup);
+            if (warmupMax.compareTo(warmup) < 0) throw new IllegalArgumentException("the longest warm-up (" + warmupMax
+                    + ") is shorter than the warm-up (" + warmup + ")");
             if (warmupClients < 1) throw new IllegalArgumentException("warm-up clients must be >= 1, got " + warmupClients);
             if (maxConcurrency < 1) throw new IllegalArgumentException("max concurrency must be >= 1, got " + maxConcurrency);
             if (!(minRise >= 0)) throw new IllegalArgumentException("min rise must be >= 0, got " + minRise);
@@ -75,23 +83,25 @@ public final class ServeBenchmark {
         }
 
         /**
-         * 10 s phases, 8 s warm-up at 4 clients (a fresh JVM's first requests take 10-100x longer), ramp to 256 clients until 2 levels in a row rose by 5 % or less,
-         * open loop at 25/50/80 %, 30 s grace.
+         * 10 s phases; 8 s warm-up (1, then 4 clients: a fresh JVM's first requests take 10-100x longer), longer
+         * while the JIT is busy, up to 60 s; ramp to 256 clients until 2 levels in a row rose by 5 % or less; open
+         * loop at 25/50/80 %; 30 s grace.
          */
         public static Settings defaults() {
-            return new Settings(Duration.ofSeconds(10), Duration.ofSeconds(8), 4, 256, 0.05, 2, List.of(0.25, 0.5, 0.8),
-                    Duration.ofSeconds(30));
+            return new Settings(Duration.ofSeconds(10), Duration.ofSeconds(8), 4, Duration.ofSeconds(60), 256, 0.05, 2,
+                    List.of(0.25, 0.5, 0.8), Duration.ofSeconds(30));
         }
 
-        public Settings withPhase(Duration d) { return new Settings(d, warmup, warmupClients, maxConcurrency, minRise, patience, loadShares, grace); }
+        public Settings withPhase(Duration d) { return new Settings(d, warmup, warmupClients, warmupMax, maxConcurrency, minRise, patience, loadShares, grace); }
 
-        public Settings withWarmup(Duration d) { return new Settings(phase, d, warmupClients, maxConcurrency, minRise, patience, loadShares, grace); }
+        /** The warm-up and its longest extension (the latter raised to the former when shorter). */
+        public Settings withWarmup(Duration d, Duration max) { return new Settings(phase, d, warmupClients, max.compareTo(d) < 0 ? d : max, maxConcurrency, minRise, patience, loadShares, grace); }
 
-        public Settings withMaxConcurrency(int c) { return new Settings(phase, warmup, warmupClients, c, minRise, patience, loadShares, grace); }
+        public Settings withMaxConcurrency(int c) { return new Settings(phase, warmup, warmupClients, warmupMax, c, minRise, patience, loadShares, grace); }
 
-        public Settings withPatience(int levels) { return new Settings(phase, warmup, warmupClients, maxConcurrency, minRise, levels, loadShares, grace); }
+        public Settings withPatience(int levels) { return new Settings(phase, warmup, warmupClients, warmupMax, maxConcurrency, minRise, levels, loadShares, grace); }
 
-        public Settings withGrace(Duration d) { return new Settings(phase, warmup, warmupClients, maxConcurrency, minRise, patience, loadShares, d); }
+        public Settings withGrace(Duration d) { return new Settings(phase, warmup, warmupClients, warmupMax, maxConcurrency, minRise, patience, loadShares, d); }
     }
 
     /** One server of the comparison: a name, what it is, and its config (the port is replaced by 0). */
@@ -209,12 +219,7 @@ public final class ServeBenchmark {
         out.println("  server: " + (note.length() > 200 ? note.substring(0, 200) + "..." : note));
         out.println(PhaseResult.header());
         out.flush();
-        progress.accept(String.format(Locale.ROOT, "[%s] warm-up: 1 client, then %d, for %.1f s (not reported)", v.name(),
-                settings.warmupClients(), settings.warmup().toMillis() / 1000.0));
-        // a fresh JVM's first requests are 10-100x slower (JIT); both single-input and batched steps get compiled
-        Duration half = settings.warmup().dividedBy(2);
-        List<PhaseResult> warmup = List.of(load.closedLoop("warm-up c=1", 1, half),
-                load.closedLoop("warm-up c=" + settings.warmupClients(), settings.warmupClients(), settings.warmup().minus(half)));
+        List<PhaseResult> warmup = warmUp(v, load);
         for (PhaseResult w : warmup) {
             if (w.errors() + w.lost() > 0) out.println("  " + w.phase() + ": " + w.errors() + " errors, " + w.lost() + " lost; first: " + w.firstError());
         }
@@ -234,6 +239,40 @@ public final class ServeBenchmark {
             if (clients > Integer.MAX_VALUE / 2) break;
         }
         return new ServerRun(v, note, warmup, ramp, best, new ArrayList<>());
+    }
+
+    /**
+     * The warm-up: half at 1 client, half at {@code warmupClients} (single-input and batched steps both get
+     * compiled), then on in 2 s windows while the JIT spent more than 5 % of the last window compiling, up to
+     * {@link Settings#warmupMax()}.
+     */
+    private List<PhaseResult> warmUp(Variant v, LoadGenerator load) throws InterruptedException {
+        progress.accept(String.format(Locale.ROOT, "[%s] warm-up: 1 client, then %d, for %.1f s, longer while the JIT"
+                + " compiles (not reported)", v.name(), settings.warmupClients(), settings.warmup().toMillis() / 1000.0));
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean watchJit = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long start = System.nanoTime();
+        Duration half = settings.warmup().dividedBy(2);
+        List<PhaseResult> warmup = new ArrayList<>();
+        warmup.add(load.closedLoop("warm-up c=1", 1, half));
+        long jitBefore = watchJit ? jit.getTotalCompilationTime() : 0;
+        warmup.add(load.closedLoop("warm-up c=" + settings.warmupClients(), settings.warmupClients(), settings.warmup().minus(half)));
+        Duration window = Duration.ofSeconds(2);
+        long compiledMs = watchJit ? jit.getTotalCompilationTime() - jitBefore : 0;
+        long windowMs = settings.warmup().minus(half).toMillis();
+        while (watchJit && compiledMs > 0.05 * windowMs
+                && Duration.ofNanos(System.nanoTime() - start).plus(window).compareTo(settings.warmupMax()) <= 0) {
+            int clients = warmup.size() % 2 == 0 ? 1 : settings.warmupClients();
+            progress.accept(String.format(Locale.ROOT, "[%s] warm-up: the JIT compiled for %d ms in the last %.1f s; %d more s at %d client%s",
+                    v.name(), compiledMs, windowMs / 1000.0, window.toSeconds(), clients, clients == 1 ? "" : "s"));
+            jitBefore = jit.getTotalCompilationTime();
+            warmup.add(load.closedLoop("warm-up c=" + clients, clients, window));
+            compiledMs = jit.getTotalCompilationTime() - jitBefore;
+            windowMs = window.toMillis();
+        }
+        out.printf(Locale.ROOT, "  warm-up: %.1f s, %d phases (the JIT compiled for %d ms in the last %.1f s)%n",
+                (System.nanoTime() - start) / 1e9, warmup.size(), compiledMs, windowMs / 1000.0);
+        return warmup;
     }
 
     /**

@@ -150,7 +150,7 @@ class ServeBenchmarkTest {
     @Test
     void benchmarkRampsToSaturationThenOpenLoopAndSumsUp() throws Exception {
         ServeBenchmark.Settings settings = ServeBenchmark.Settings.defaults().withPhase(Duration.ofMillis(600))
-                .withWarmup(Duration.ofMillis(400)).withMaxConcurrency(4).withGrace(Duration.ofSeconds(10));
+                .withWarmup(Duration.ofMillis(400), Duration.ofMillis(400)).withMaxConcurrency(4).withGrace(Duration.ofSeconds(10));
         ByteArrayOutputStream table = new ByteArrayOutputStream();
         List<String> progress = new ArrayList<>();
         ServeBenchmark bench = new ServeBenchmark(settings, inputs, OfframpServer::start,
@@ -203,7 +203,7 @@ class ServeBenchmarkTest {
     @Test
     void soakAnswersEveryIdOnceAndSamplesTheHeap() throws Exception {
         ServeBenchmark.Settings settings = ServeBenchmark.Settings.defaults().withPhase(Duration.ofMillis(400))
-                .withWarmup(Duration.ofMillis(300)).withMaxConcurrency(1).withGrace(Duration.ofSeconds(10));
+                .withWarmup(Duration.ofMillis(300), Duration.ofMillis(300)).withMaxConcurrency(1).withGrace(Duration.ofSeconds(10));
         ByteArrayOutputStream table = new ByteArrayOutputStream();
         List<String> progress = new ArrayList<>();
         ServeBenchmark bench = new ServeBenchmark(settings, inputs, OfframpServer::start,
