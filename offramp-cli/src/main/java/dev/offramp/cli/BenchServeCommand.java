@@ -18,16 +18,20 @@ import java.util.concurrent.Callable;
 
 /**
  * ./offramp bench serve: the HTTP server under load, early exit against its full-depth peers in one run
- * ({@link ServeBenchmark}): each server in turn on loopback, the model's task's dev inputs over the TEI route, a
+ * ({@link ServeBenchmark}): each server in turn on loopback (early exit and Offramp at full depth, each with both
+ * batchers, and ONNX Runtime at full depth), the model's task's dev inputs over the TEI route, a
  * closed-loop ramp to saturation, then Poisson open loop at 25/50/80 % of it. Tables on stdout, progress on
  * stderr, the issue's summary line last. {@code --soak MINUTES} instead runs the early-exit continuous server at
  * 80 % for that long and checks every request id was answered exactly once and the heap stayed flat.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Load-test the HTTP server: closed-loop ramp (1, 2, 4, ... clients) to saturation, then Poisson open loop",
-                "at 25/50/80 % of it, for early exit (continuous and dynamic batcher), Offramp at full depth and ONNX Runtime,",
-                "one server at a time on loopback. Last line: summary: rps=... p50_ms=... p99_ms=... full_depth_rps=...",
-                "onnxruntime_rps=... speedup_vs_onnxruntime=... lost=... errors=..."})
+        description = {"Load-test the HTTP server: closed-loop ramp (1, 2, 4, ... clients) to saturation, then Poisson open"
+                + " loop at 25/50/80 %% of it, for early exit and Offramp at full depth (each with the continuous and the"
+                + " dynamic batcher) and ONNX Runtime at full depth, one server at a time on loopback.",
+                "Last line: summary: rps=... p50_ms=... p99_ms=... full_depth_rps=... onnxruntime_rps=..."
+                        + " speedup_vs_onnxruntime=... lost=... errors=...",
+                "--soak MINUTES: the early-exit server at 80 %% for that long; checks every request id is answered once"
+                        + " and samples the heap after GC."})
 final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "trained model folder")
     Path modelDir;
@@ -59,7 +63,7 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--data", description = "GLUE-layout TSV of the model's task to send (default: the task's dev split in the shared data folder, e.g. glue/SST-2/dev.tsv)")
     Path data;
 
-    @Option(names = "--servers", split = ",", defaultValue = "early-exit,early-exit-dynamic,full-depth,onnxruntime",
+    @Option(names = "--servers", split = ",", defaultValue = "early-exit,early-exit-dynamic,full-depth,full-depth-dynamic,onnxruntime",
             description = "which servers to load, in order (default: ${DEFAULT-VALUE})")
     List<String> servers;
 
@@ -108,7 +112,10 @@ final class BenchServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The comparison's four servers: the same front end and limits, the engine, policy and batcher differ. */
+    /**
+     * The comparison's servers: the same front end and limits; the engine, policy and batcher differ. Full depth
+     * runs with both batchers because either may be the faster at full depth; the summary takes the better.
+     */
     private Map<String, ServeBenchmark.Variant> variants() {
         ServerConfig base = ServerConfig.defaults(modelDir).withPort(0);
         ServerConfig ee = base.withPolicy(policy, maxDrop).withEngine(ServerConfig.Engine.OFFRAMP);
@@ -124,6 +131,9 @@ final class BenchServeCommand implements Callable<Integer> {
         m.put(ServeBenchmark.FULL_DEPTH, new ServeBenchmark.Variant(ServeBenchmark.FULL_DEPTH,
                 "Offramp at full depth (policy full), layer-level continuous batching" + batch,
                 base.withPolicy("full", maxDrop).withBatcher(ServerConfig.Batcher.CONTINUOUS, maxBatch, maxWaitMs)));
+        m.put(ServeBenchmark.FULL_DEPTH_DYNAMIC, new ServeBenchmark.Variant(ServeBenchmark.FULL_DEPTH_DYNAMIC,
+                "Offramp at full depth (policy full), plain dynamic batcher" + wait,
+                base.withPolicy("full", maxDrop).withBatcher(ServerConfig.Batcher.DYNAMIC, maxBatch, maxWaitMs)));
         m.put(ServeBenchmark.ONNXRUNTIME, new ServeBenchmark.Variant(ServeBenchmark.ONNXRUNTIME,
                 "ONNX Runtime at full depth, dynamic batcher" + wait,
                 base.withPolicy("full", maxDrop).withEngine(ServerConfig.Engine.ONNXRUNTIME)

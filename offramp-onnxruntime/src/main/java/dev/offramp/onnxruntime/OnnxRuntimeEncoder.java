@@ -22,19 +22,24 @@ import java.util.Set;
  */
 public final class OnnxRuntimeEncoder implements AutoCloseable {
     private static OrtEnvironment env;
+    private static boolean envSpins;
 
     private final OrtSession session;
     private final Set<String> inputNames;
     private final String outputName;
     private final int hidden;
 
-    private static synchronized OrtEnvironment environment(int threads) throws OrtException {
+    private static synchronized OrtEnvironment environment(int threads, boolean spin) throws OrtException {
         if (env == null) {
             OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions();
             t.setGlobalIntraOpNumThreads(threads);
             t.setGlobalInterOpNumThreads(1);
-            t.setGlobalSpinControl(true);
+            t.setGlobalSpinControl(spin);
             env = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "offramp", t);
+            envSpins = spin;
+        } else if (envSpins != spin) {
+            throw new IllegalStateException("ONNX Runtime's global thread pool already exists with spinning "
+                    + (envSpins ? "on" : "off") + "; a process has one pool, so every session must ask for the same");
         }
         return env;
     }
@@ -45,9 +50,21 @@ public final class OnnxRuntimeEncoder implements AutoCloseable {
     }
 
     public OnnxRuntimeEncoder(Path onnxFile, int threads) {
+        this(onnxFile, threads, true);
+    }
+
+    /**
+     * Opens the model on the process's one ONNX Runtime thread pool (created by the first session).
+     *
+     * @param spin whether idle pool threads spin before they sleep: faster when ONNX Runtime has the cores to
+     *             itself (a benchmark loop), slower in a server, where spinning threads take the cores the HTTP
+     *             threads need between batches (one run of ./offramp bench serve on a busy 2-core machine: 56 requests/s
+     *             with spinning, 72 without)
+     */
+    public OnnxRuntimeEncoder(Path onnxFile, int threads, boolean spin) {
         if (onnxFile == null) throw new IllegalArgumentException("this model has no ONNX file for ONNX Runtime to run");
         try {
-            OrtEnvironment e = environment(threads);
+            OrtEnvironment e = environment(threads, spin);
             OrtSession.SessionOptions o = new OrtSession.SessionOptions();
             o.disablePerSessionThreads();
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);

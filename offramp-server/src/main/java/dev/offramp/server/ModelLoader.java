@@ -32,8 +32,9 @@ final class ModelLoader {
             String note;
             BatchRunner runner;
             if (ort) {
-                OnnxRuntimeBatchRunner r = new OnnxRuntimeBatchRunner(new OnnxRuntimeEncoder(offramp.backboneOnnxFile()),
-                        offramp.model(), info.labels());
+                // no spinning: behind a server, ONNX Runtime's idle threads would take the cores the HTTP front needs
+                OnnxRuntimeBatchRunner r = new OnnxRuntimeBatchRunner(new OnnxRuntimeEncoder(offramp.backboneOnnxFile(),
+                        Runtime.getRuntime().availableProcessors(), false), offramp.model(), info.labels());
                 runnerToClose = r;
                 runner = r;
                 note = OnnxRuntimeBatchRunner.exact(offramp.model())

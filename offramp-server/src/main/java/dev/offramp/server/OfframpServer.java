@@ -43,6 +43,7 @@ public final class OfframpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OfframpServer.class);
     private static final String ROUTE_ATTR = "offramp.route";
     private static final String START_ATTR = "offramp.start";
+    private static final String COUNTED_ATTR = "offramp.counted";
     /** A request id the client may send; the server echoes it on the answer. */
     public static final String REQUEST_ID_HEADER = "X-Request-Id";
 
@@ -248,7 +249,11 @@ public final class OfframpServer implements AutoCloseable {
         if (requestId != null && requestId.length() <= 128) ctx.header(REQUEST_ID_HEADER, requestId);
         // increment first, then read the flag: a request that saw draining=false is counted before stop() waits
         inFlight.incrementAndGet();
-        if (draining.get()) throw new ApiError(503, "the server is shutting down and accepts no new requests", "1");
+        if (draining.get()) {
+            inFlight.decrementAndGet();  // at once: a flood of refused requests must not hold the drain open
+            throw new ApiError(503, "the server is shutting down and accepts no new requests", "1");
+        }
+        ctx.attribute(COUNTED_ATTR, Boolean.TRUE);
         if (apiKey != null && !isHealth(ctx.path()) && !apiKey.accepts(ctx.header("Authorization"), ctx.header("X-API-Key"))) {
             ctx.header("WWW-Authenticate", "Bearer");
             throw new ApiError(401, "missing or wrong API key: send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'");
@@ -264,7 +269,7 @@ public final class OfframpServer implements AutoCloseable {
         Long start = ctx.attribute(START_ATTR);
         String route = ctx.attribute(ROUTE_ATTR);
         metrics.request(route != null ? route : "unmatched", ctx.statusCode(), start == null ? 0 : System.nanoTime() - start);
-        if (start != null) inFlight.decrementAndGet();
+        if (ctx.attribute(COUNTED_ATTR) != null) inFlight.decrementAndGet();
     }
 
     /** Tags the request with its route template (bounded metric labels) before running the handler. */

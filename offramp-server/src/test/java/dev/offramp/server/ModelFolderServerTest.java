@@ -107,7 +107,7 @@ class ModelFolderServerTest {
     @Test
     void stopUnderLoadAnswersEveryAcceptedRequest() throws Exception {
         OfframpServer server = OfframpServer.start(ServerTestModel.config(model).withBatcher(ServerConfig.Batcher.CONTINUOUS, 8, 2));
-        Http http = new Http(server.url(), java.time.Duration.ofSeconds(5));
+        Http http = new Http(server.url(), java.time.Duration.ofSeconds(5));  // a connection the stopping socket dropped fails
         List<CompletableFuture<Http.Answer>> answers = new ArrayList<>();
         List<String> texts = TinyModelFolder.texts(200, 77);
         CompletableFuture<Boolean> stopped = null;
