@@ -44,6 +44,8 @@ public final class OfframpServer implements AutoCloseable {
     private static final String ROUTE_ATTR = "offramp.route";
     private static final String START_ATTR = "offramp.start";
     private static final String COUNTED_ATTR = "offramp.counted";
+    /** A request id the client may send; the server echoes it on the answer. */
+    public static final String REQUEST_ID_HEADER = "X-Request-Id";
 
     private final ServerConfig config;
     private final ServedModel model;
@@ -241,6 +243,10 @@ public final class OfframpServer implements AutoCloseable {
     /** Before every route: count the request in, refuse it while draining, check the API key. */
     private void admit(Context ctx) {
         ctx.attribute(START_ATTR, System.nanoTime());
+        // echo the client's request id (the usual X-Request-Id convention) on every answer, errors included, so a
+        // client (the load benchmark) can check each answer belongs to its request; long ids are not reflected
+        String requestId = ctx.header(REQUEST_ID_HEADER);
+        if (requestId != null && requestId.length() <= 128) ctx.header(REQUEST_ID_HEADER, requestId);
         // increment first, then read the flag: a request that saw draining=false is counted before stop() waits
         inFlight.incrementAndGet();
         if (draining.get()) {
