@@ -154,7 +154,7 @@ final class ConsistentEeTraining {
         dev.offramp.exits.ExitHeads heads = from.heads().copy();
         ConsistentEeJointTrainer.Result r = ConsistentEeJointTrainer.train(weights, heads, policies, memorized, trainIn,
                 labels, targets, validIn, Evaluation.goldOf(regression, splits.validation()),
-                PolicyCalibration.metricFor(splits.task()), joint, o, progress);
+                PolicyCalibration.metricFor(splits.task()), joint, o, out.resolve("checkpoint"), progress);
         opts.put("stage3_epochs", joint.epochs());
         opts.put("stage3_backbone_lr", Double.parseDouble(Float.toString(joint.backboneLr())));
         opts.put("stage3_heads_lr", Double.parseDouble(Float.toString(joint.headsLr())));
@@ -165,7 +165,8 @@ final class ConsistentEeTraining {
                     .put("score", e.score()).put("metric_at_tau_0.5", e.metricAtHalf()).put("speedup_at_tau_0.5", e.speedupAtHalf())
                     .put("seconds", e.seconds());
         }
-        opts.put("selection_score", r.epochs().get(r.bestEpoch() - 1).score());
+        // a resumed run reports only the epochs it trained: find the best one by number
+        opts.put("selection_score", r.epochs().stream().filter(e -> e.epoch() == r.bestEpoch()).findFirst().orElseThrow().score());
         double[] perExit = r.bestPerExit().clone();
         if (regression) for (int i = 0; i < perExit.length; i++) perExit[i] = -perExit[i];  // back to MSE
         TrainingRecord record = new TrainingRecord("consistentee", stage2.epochs(), stage2.learningRate(), stage2.seed(),

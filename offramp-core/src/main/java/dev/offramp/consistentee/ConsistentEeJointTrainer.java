@@ -18,10 +18,14 @@ import dev.offramp.model.TrainingStep;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.training.AdamW;
 import dev.offramp.training.GradientClipping;
+import dev.offramp.training.JointCheckpoint;
 import dev.offramp.training.LearningRateSchedule;
 import dev.offramp.training.TrainingProgress;
 import dev.offramp.weights.BertWeights;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,8 +43,10 @@ import java.util.SplittableRandom;
  *
  * <p>After each epoch the validation split runs through the updated encoder once (exit outputs and π together),
  * the τ sweep is scored as in stage 2 ({@link ConsistentEeTrainer#selectionScore}), and the best epoch's weights,
- * heads and policies are what the trainer leaves in place. No mid-run checkpoint (1–2 epochs); the memorized
- * layers stay those of stage 1.
+ * heads and policies are what the trainer leaves in place. After each epoch a checkpoint (every tensor with its
+ * optimizer state) is written, so an interrupted run resumes at the next epoch; the random streams (batch order is
+ * seeded per epoch, dropout and REINFORCE's actions are not) restart, so a resumed run is equivalent, not
+ * bit-identical. The memorized layers stay those of stage 1.
  */
 public final class ConsistentEeJointTrainer {
     private ConsistentEeJointTrainer() {}
@@ -71,11 +77,14 @@ public final class ConsistentEeJointTrainer {
      * @param memorized (N) m(x) of each training input (from stage 1's model)
      * @param labels    (N) classes, or null for regression (then targets)
      * @param validGold validation classes as floats or scores, for the τ sweep
+     * @param checkpointDir where the end-of-epoch resume point goes ({@link #CHECKPOINT_FILE}); an interrupted run
+     *                      given the same folder resumes after its last completed epoch; null: none
      */
     public static Result train(BertWeights weights, ExitHeads heads, PolicyNetworks policies, int[] memorized,
                                List<Encoding> trainIn, int[] labels, float[] targets,
                                List<Encoding> validIn, float[] validGold, Metric metric,
-                               Options jo, ConsistentEeTrainer.Options po, TrainingProgress progress) {
+                               Options jo, ConsistentEeTrainer.Options po, Path checkpointDir,
+                               TrainingProgress progress) {
         long t0 = System.nanoTime();
         int l = weights.config.layers(), h = weights.config.hidden(), k = heads.outputs, bMax = jo.batchSize();
         boolean regression = labels == null;
@@ -116,12 +125,21 @@ public final class ConsistentEeJointTrainer {
 
         List<EpochReport> reports = new ArrayList<>();
         double bestScore = Double.NEGATIVE_INFINITY;
-        int bestEpoch = 0, step = 0;
+        int bestEpoch = 0, step = 0, startEpoch = 1;
+        List<JointCheckpoint.Group> groups = List.of(new JointCheckpoint.Group(encParams, encAdam),
+                new JointCheckpoint.Group(headParams, headAdam), new JointCheckpoint.Group(polParams, polAdam));
+        JointCheckpoint ck = checkpointDir == null ? null : loadCheckpoint(checkpointDir, groups);
+        if (ck != null) {
+            startEpoch = ck.epoch() + 1;
+            step = ck.step();
+            inference.repack();  // the restored weights, not the ones the encoder packed at construction
+            progress.log(String.format(Locale.ROOT, "resuming stage 3 after epoch %d (step %d) from %s", ck.epoch(), step, checkpointDir));
+        }
         float[] bestHeads = null, bestPolicies = null;
         BertWeights bestWeights = null;
         double[] bestPerExit = null;
         List<Encoding> batch = new ArrayList<>(bMax);
-        for (int epoch = 1; epoch <= jo.epochs(); epoch++) {
+        for (int epoch = startEpoch; epoch <= jo.epochs(); epoch++) {
             long e0 = System.nanoTime();
             List<int[]> batches = Batching.lengthBucketed(lengths, bMax, po.seed(), epoch);
             progress.stage("consistentee epoch " + epoch + "/" + jo.epochs(), batches.size(), "batches");
@@ -213,7 +231,7 @@ public final class ConsistentEeJointTrainer {
             reports.add(r);
             progress.log(String.format(Locale.ROOT, "epoch %d: consistent CE %.4f, mean reward %.4f, %.0f s; validation score %.4f,"
                     + " tau=0.5: metric %.4f at %.2fx", epoch, r.classifierLoss(), r.meanReward(), r.seconds(), score, mHalf, sHalf));
-            if (score > bestScore) {
+            if (score > bestScore || bestHeads == null) {
                 bestScore = score;
                 bestEpoch = epoch;
                 bestHeads = heads.params().clone();
@@ -221,13 +239,35 @@ public final class ConsistentEeJointTrainer {
                 bestWeights = jo.epochs() == 1 ? null : weights.deepCopy();
                 bestPerExit = perExit(validOut);
             }
+            if (checkpointDir != null) saveCheckpoint(checkpointDir, epoch, step, groups);
         }
-        if (bestHeads != null) {
-            System.arraycopy(bestHeads, 0, heads.params(), 0, bestHeads.length);
-            System.arraycopy(bestPolicies, 0, policies.params(), 0, bestPolicies.length);
-            if (bestWeights != null && bestEpoch != jo.epochs()) restore(weights, bestWeights);
+        if (bestHeads == null) {
+            throw new IllegalStateException("no stage-3 epoch left to train (the checkpoint in " + checkpointDir
+                    + " is already at epoch " + jo.epochs() + "); delete it to train again");
         }
+        System.arraycopy(bestHeads, 0, heads.params(), 0, bestHeads.length);
+        System.arraycopy(bestPolicies, 0, policies.params(), 0, bestPolicies.length);
+        if (bestWeights != null && bestEpoch != jo.epochs()) restore(weights, bestWeights);
         return new Result(reports, bestEpoch, bestPerExit, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Stage 3's checkpoint file: encoder, exits and policies with their optimizers' state. */
+    public static final String CHECKPOINT_FILE = "consistentee-stage3-checkpoint.bin";
+
+    private static JointCheckpoint loadCheckpoint(Path dir, List<JointCheckpoint.Group> groups) {
+        try {
+            return JointCheckpoint.loadIfPresent(dir, CHECKPOINT_FILE, groups);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void saveCheckpoint(Path dir, int epoch, int step, List<JointCheckpoint.Group> groups) {
+        try {
+            JointCheckpoint.save(dir, CHECKPOINT_FILE, epoch, step, groups);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Each exit's accuracy, or −MSE for regression (K = 1). */

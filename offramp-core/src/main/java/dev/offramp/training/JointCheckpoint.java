@@ -14,41 +14,47 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
- * The resume point of a joint run, written after every epoch: every trainable tensor, both optimizers' moments
- * and step counts, the epoch and the global step. Written to a temporary file and renamed, so an interruption
- * while saving leaves the previous checkpoint intact.
+ * The resume point of a training run, written after every epoch: every trainable tensor of each optimizer group
+ * with its AdamW moments and step count, the epoch and the global step. Joint training has two groups (encoder,
+ * exits), ConsistentEE's stage 3 three (encoder, exits, policies); each writes its own file. Written to a temporary
+ * file and renamed, so an interruption while saving leaves the previous checkpoint intact.
  *
  * @param epoch the last completed epoch
  * @param step  optimizer steps taken (the learning-rate schedule's position)
  */
 public record JointCheckpoint(int epoch, int step) {
     private static final int MAGIC = 0x4F464A43; // "OFJC"
-    static final String FILE = "joint-checkpoint.bin";
+    /** Joint training's checkpoint file. */
+    public static final String FILE = "joint-checkpoint.bin";
 
-    static void save(Path dir, int epoch, int step, ParameterSet enc, ParameterSet heads, AdamW encAdam,
-                     AdamW headAdam) throws IOException {
+    /** One optimizer group: its tensors (with names, checked on load) and their optimizer. */
+    public record Group(ParameterSet params, AdamW adam) {}
+
+    public static void save(Path dir, String fileName, int epoch, int step, List<Group> groups) throws IOException {
         Files.createDirectories(dir);
-        Path file = dir.resolve(FILE), tmp = dir.resolve(FILE + ".part");
+        Path file = dir.resolve(fileName), tmp = dir.resolve(fileName + ".part");
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
             out.writeInt(MAGIC);
             out.writeInt(epoch);
             out.writeInt(step);
-            write(out, enc, encAdam);
-            write(out, heads, headAdam);
+            out.writeInt(groups.size());
+            for (Group g : groups) write(out, g.params(), g.adam());
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** Restores tensors and optimizer state in place; null when there is no checkpoint. */
-    static JointCheckpoint loadIfPresent(Path dir, ParameterSet enc, ParameterSet heads, AdamW encAdam,
-                                         AdamW headAdam) throws IOException {
-        Path file = dir.resolve(FILE);
+    /** Restores every group's tensors and optimizer state in place; null when there is no checkpoint. */
+    public static JointCheckpoint loadIfPresent(Path dir, String fileName, List<Group> groups) throws IOException {
+        Path file = dir.resolve(fileName);
         if (!Files.isRegularFile(file)) return null;
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
-            if (in.readInt() != MAGIC) throw new IOException("not a joint-training checkpoint: " + file);
-            int epoch = in.readInt(), step = in.readInt();
-            read(in, enc, encAdam, file);
-            read(in, heads, headAdam, file);
+            if (in.readInt() != MAGIC) throw new IOException("not a training checkpoint: " + file);
+            int epoch = in.readInt(), step = in.readInt(), count = in.readInt();
+            if (count != groups.size()) {
+                throw new IOException(file + " holds " + count + " parameter groups, this run trains " + groups.size()
+                        + "; delete it to start over");
+            }
+            for (Group g : groups) read(in, g.params(), g.adam(), file);
             return new JointCheckpoint(epoch, step);
         } catch (java.io.EOFException e) {
             throw new IOException("truncated checkpoint " + file + "; delete it to start over", e);

@@ -101,7 +101,8 @@ public final class JointTrainer {
         double[] bestPerExit = null;
         float[] bestHeads = null;
         BertWeights bestWeights = null;
-        JointCheckpoint ck = checkpointDir == null ? null : JointCheckpoint.loadIfPresent(checkpointDir, encParams, headParams, encAdam, headAdam);
+        List<JointCheckpoint.Group> groups = List.of(new JointCheckpoint.Group(encParams, encAdam), new JointCheckpoint.Group(headParams, headAdam));
+        JointCheckpoint ck = checkpointDir == null ? null : JointCheckpoint.loadIfPresent(checkpointDir, JointCheckpoint.FILE, groups);
         if (ck != null) {
             startEpoch = ck.epoch() + 1;
             step = ck.step();
@@ -167,7 +168,7 @@ public final class JointTrainer {
                 bestHeads = heads.params().clone();
                 bestWeights = weights.deepCopy();
             }
-            if (checkpointDir != null) JointCheckpoint.save(checkpointDir, epoch, step, encParams, headParams, encAdam, headAdam);
+            if (checkpointDir != null) JointCheckpoint.save(checkpointDir, JointCheckpoint.FILE, epoch, step, groups);
         }
         if (bestHeads == null) throw new IllegalStateException("no epoch left to train (checkpoint already at the last epoch)");
         System.arraycopy(bestHeads, 0, heads.params(), 0, bestHeads.length);

@@ -11,7 +11,11 @@ import dev.offramp.training.TrainingProgress;
 import dev.offramp.weights.BertConfig;
 import dev.offramp.weights.BertWeights;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -35,7 +39,7 @@ class ConsistentEeJointTrainerTest {
             ConsistentEeTrainer.Options po = ConsistentEeTrainer.Options.defaults().withEstimator(est).withAlpha(0.05).withPolicyLr(1e-2f);
             ConsistentEeJointTrainer.Options jo = new ConsistentEeJointTrainer.Options(1, 1e-3f, 1e-3f, 8, 0.01f, 0.1f, 0.1f, 0f, 1.0);
             ConsistentEeJointTrainer.Result r = ConsistentEeJointTrainer.train(w, heads, pol, mem, in, labels, null,
-                    in.subList(0, 8), gold, Metric.ACCURACY, jo, po, TrainingProgress.NONE);
+                    in.subList(0, 8), gold, Metric.ACCURACY, jo, po, null, TrainingProgress.NONE);
             assertEquals(1, r.epochs().size());
             var e = r.epochs().get(0);
             assertTrue(Double.isFinite(e.classifierLoss()) && e.classifierLoss() > 0, est + " CE " + e.classifierLoss());
@@ -47,6 +51,65 @@ class ConsistentEeJointTrainerTest {
         assertFalse(java.util.Arrays.equals(pp, pol.params()), "policies trained");
         for (float v : heads.params()) assertTrue(Float.isFinite(v));
         for (float v : pol.params()) assertTrue(Float.isFinite(v));
+    }
+
+    /**
+     * A run interrupted at the start of its second epoch resumes from the checkpoint with the end-of-epoch-1 tensors
+     * (restored into fresh copies, as a restarted process would have), trains only epoch 2, and then has nothing left.
+     */
+    @Test
+    void stageThreeResumesFromItsCheckpoint(@TempDir Path dir) {
+        BertConfig c = TinyBert.config();
+        int l = c.layers(), n = 16;
+        List<Encoding> in = TinyBert.inputs(n, 10, c.vocabSize(), 5);
+        int[] labels = new int[n], mem = new int[n];
+        for (int i = 0; i < n; i++) { labels[i] = i % 2; mem[i] = 1 + i % l; }
+        float[] gold = new float[8];
+        for (int i = 0; i < gold.length; i++) gold[i] = labels[i];
+        ConsistentEeTrainer.Options po = ConsistentEeTrainer.Options.defaults().withAlpha(0.05).withPolicyLr(1e-2f);
+        ConsistentEeJointTrainer.Options jo = new ConsistentEeJointTrainer.Options(2, 1e-3f, 1e-3f, 8, 0.01f, 0.1f, 0.1f, 0f, 1.0);
+        Path ck = dir.resolve("ck");
+
+        BertWeights w1 = TinyBert.weights(c, 1, true);
+        ExitHeads h1 = ExitHeads.create(c.hidden(), l, 2, ExitLayout.DEFAULT, w1, 3);
+        PolicyNetworks p1 = PolicyNetworks.create(c.hidden(), l, 8, 4);
+        RuntimeException crash = assertThrows(RuntimeException.class, () -> ConsistentEeJointTrainer.train(w1, h1, p1, mem, in,
+                labels, null, in.subList(0, 8), gold, Metric.ACCURACY, jo, po, ck, stopAt("consistentee epoch 2/2", null)));
+        assertEquals("interrupted", crash.getMessage());
+        assertTrue(Files.isRegularFile(ck.resolve(ConsistentEeJointTrainer.CHECKPOINT_FILE)));
+
+        BertWeights w2 = TinyBert.weights(c, 1, true);
+        ExitHeads h2 = ExitHeads.create(c.hidden(), l, 2, ExitLayout.DEFAULT, w2, 3);
+        PolicyNetworks p2 = PolicyNetworks.create(c.hidden(), l, 8, 4);
+        assertFalse(Arrays.equals(w1.layers[0].wq, w2.layers[0].wq), "epoch 1 changed the backbone");
+        boolean[] checked = {false};
+        ConsistentEeJointTrainer.Result r = ConsistentEeJointTrainer.train(w2, h2, p2, mem, in, labels, null, in.subList(0, 8),
+                gold, Metric.ACCURACY, jo, po, ck, stopAt("consistentee epoch 2/2", () -> {
+                    assertArrayEquals(w1.layers[0].wq, w2.layers[0].wq, "backbone restored");
+                    assertArrayEquals(h1.params(), h2.params(), "exits restored");
+                    assertArrayEquals(p1.params(), p2.params(), "policies restored");
+                    checked[0] = true;
+                }));
+        assertTrue(checked[0]);
+        assertEquals(1, r.epochs().size());
+        assertEquals(2, r.epochs().get(0).epoch());
+        IllegalStateException done = assertThrows(IllegalStateException.class, () -> ConsistentEeJointTrainer.train(
+                TinyBert.weights(c, 1, true), ExitHeads.create(c.hidden(), l, 2, ExitLayout.DEFAULT, w2, 3),
+                PolicyNetworks.create(c.hidden(), l, 8, 4), mem, in, labels, null, in.subList(0, 8), gold, Metric.ACCURACY,
+                jo, po, ck, TrainingProgress.NONE));
+        assertTrue(done.getMessage().contains("no stage-3 epoch left"), done.getMessage());
+    }
+
+    /** A progress sink that, when the named stage starts, runs {@code check} (if any) or throws to simulate a crash. */
+    private static TrainingProgress stopAt(String stage, Runnable check) {
+        return new TrainingProgress() {
+            @Override
+            public void stage(String name, long total, String unit) {
+                if (!name.equals(stage)) return;
+                if (check != null) check.run();
+                else throw new RuntimeException("interrupted");
+            }
+        };
     }
 
     /** The runner with the policies' PolicySource leaves where the simulator, replaying cached π, says it does. */

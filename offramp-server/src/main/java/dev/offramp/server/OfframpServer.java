@@ -8,6 +8,8 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 
 import java.io.IOException;
@@ -44,6 +46,8 @@ public final class OfframpServer implements AutoCloseable {
     private static final String ROUTE_ATTR = "offramp.route";
     private static final String START_ATTR = "offramp.start";
     private static final String COUNTED_ATTR = "offramp.counted";
+    /** Pending TCP connections the listening socket holds before the kernel refuses more. */
+    private static final int ACCEPT_QUEUE = 1024;
     /** A request id the client may send; the server echoes it on the answer. */
     public static final String REQUEST_ID_HEADER = "X-Request-Id";
 
@@ -79,8 +83,15 @@ public final class OfframpServer implements AutoCloseable {
             cfg.concurrency.useVirtualThreads = true;
             cfg.http.maxRequestSize = config.maxBodyBytes();
             cfg.http.prefer405over404 = true;
-            cfg.jetty.host = config.host();
-            cfg.jetty.port = config.port();
+            // our own connector only for its accept queue: Java's default backlog (50) overflows when a hundred clients
+            // connect at once, and the kernel then drops handshakes that the client already counts as open
+            cfg.jetty.addConnector((server, httpConfig) -> {
+                ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
+                connector.setHost(config.host());
+                connector.setPort(config.port());
+                connector.setAcceptQueueSize(ACCEPT_QUEUE);
+                return connector;
+            });
             cfg.jetty.modifyServer(server -> {
                 // Jetty's own graceful stop covers the last bytes of answers still being written when we stop it
                 server.insertHandler(new GracefulHandler());
