@@ -84,10 +84,7 @@ public final class DynamicBatcher implements InferenceScheduler {
 
     @Override
     public boolean shutdown(Duration timeout) throws InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        queue.stopAccepting();
-        thread.join(Math.max(1, timeout.toMillis()));
-        return !thread.isAlive() & queue.awaitAnswers(end - System.nanoTime());
+        return queue.shutdown(thread, timeout);
     }
 
     private void loop() {

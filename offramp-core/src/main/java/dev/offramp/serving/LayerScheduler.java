@@ -146,10 +146,7 @@ public final class LayerScheduler implements InferenceScheduler {
 
     @Override
     public boolean shutdown(Duration timeout) throws InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        queue.stopAccepting();
-        thread.join(Math.max(1, timeout.toMillis()));
-        return !thread.isAlive() & queue.awaitAnswers(end - System.nanoTime());
+        return queue.shutdown(thread, timeout);
     }
 
     // ----------------------------------------------------------------------------------------------------

@@ -143,4 +143,15 @@ final class RequestQueue {
             // metrics lost for this event; answers go on
         }
     }
+
+    /**
+     * A scheduler's shutdown: stop accepting, wait for its {@code worker} thread (which leaves its loop once the
+     * queue is closed and empty) and for every accepted request's answer; true when both happened in time.
+     */
+    boolean shutdown(Thread worker, java.time.Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        stopAccepting();
+        worker.join(Math.max(1, timeout.toMillis()));
+        return !worker.isAlive() & awaitAnswers(end - System.nanoTime());
+    }
 }
