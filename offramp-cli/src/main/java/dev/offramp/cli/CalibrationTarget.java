@@ -1,8 +1,10 @@
 package dev.offramp.cli;
 
+import dev.offramp.api.Offramp;
 import dev.offramp.eval.calibration.TradeoffCurve;
 import dev.offramp.eval.calibration.TradeoffPoint;
 
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -27,9 +29,13 @@ record CalibrationTarget(double maxDrop, double speedup) {
         return atSpeedup() ? curve.pickBestAtSpeedup(speedup) : curve.pickFastestWithin(maxDrop);
     }
 
-    /** The calibration file's name part: max-drop-0.5 or speedup-2.5. */
-    String fileTag() {
-        return atSpeedup() ? "speedup-" + speedup : "max-drop-" + maxDrop;
+    /**
+     * Where a policy's setting for this target is saved in a model folder: the max-drop file is the one the library
+     * ({@link Offramp#calibrationFile}) reads; speed-up targets sit beside it as {@code <policy>-speedup-S.json}.
+     */
+    Path file(Path modelDir, String policy) {
+        return atSpeedup() ? Offramp.calibrationFile(modelDir, policy, maxDrop).resolveSibling(policy + "-speedup-" + speedup + ".json")
+                : Offramp.calibrationFile(modelDir, policy, maxDrop);
     }
 
     /** Why nothing was picked, for the error message. */

@@ -58,10 +58,7 @@ final class ConsistentEeTraining {
         PretrainedModel bb = ModelRegistry.load(from.backbone());
         BertEncoder encoder = from.encoder(bb.weights());
         WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(bb.tokenizerJson());
-        int maxLength = 128;
-        if (from.training() != null && from.training().options() != null && from.training().options().has("max_length")) {
-            maxLength = from.training().options().get("max_length").asInt();
-        }
+        int maxLength = from.trainedMaxLength();
         List<Encoding> trainIn = TaskSplits.encode(tok, splits.train(), maxLength);
         List<Encoding> validIn = TaskSplits.encode(tok, splits.validation(), maxLength);
         List<Encoding> devIn = TaskSplits.encode(tok, splits.dev(), maxLength);

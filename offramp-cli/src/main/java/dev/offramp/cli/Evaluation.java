@@ -71,12 +71,12 @@ final class Evaluation {
     static Map<String, PolicyCalibration.Calibrated> calibrate(TrainedModel tm, CalibrationTarget target) throws IOException {
         Map<String, PolicyCalibration.Calibrated> cal = PolicyCalibration.calibrateAll(validationOutputs(tm),
                 PolicyCalibration.metricFor(tm.splits().task()), target::pick, 0.1);
-        java.nio.file.Path dir = tm.dir().resolve("calibration");
-        java.nio.file.Files.createDirectories(dir);
         String metricName = tm.splits().task().headline().key();
         for (PolicyCalibration.Calibrated c : cal.values()) {
-            c.chosen().ifPresent(p -> CalibratedSettings.of(p, c.curve().fullModelMetric(), "validation", metricName)
-                    .write(dir.resolve(c.policy() + "-" + target.fileTag() + ".json")));
+            if (c.chosen().isEmpty()) continue;
+            java.nio.file.Path file = target.file(tm.dir(), c.policy());
+            java.nio.file.Files.createDirectories(file.getParent());
+            CalibratedSettings.of(c.chosen().get(), c.curve().fullModelMetric(), "validation", metricName).write(file);
         }
         return cal;
     }

@@ -1,6 +1,7 @@
 package dev.offramp.cli;
 
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.tokenizer.InputTooLongException;
 import dev.offramp.tokenizer.Truncation;
 import dev.offramp.tokenizer.WordPieceTokenizer;
 
@@ -72,7 +73,7 @@ final class InputTexts {
                 Truncation mode = truncate ? Truncation.TRUNCATE : Truncation.STRICT;
                 out.add(t.b() == null ? tok.encode(t.a(), maxLength, mode) : tok.encodePair(t.a(), t.b(), maxLength, mode));
             } catch (IllegalArgumentException e) {
-                String hint = e.getMessage().contains("at most") ? " (pass --truncate to cut it)" : "";
+                String hint = e instanceof InputTooLongException ? " (pass --truncate to cut it)" : "";
                 throw new IllegalArgumentException(t.where() + ": " + e.getMessage() + hint, e);
             }
         }

@@ -35,11 +35,7 @@ record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, Be
         if (!task.equalsIgnoreCase(m.task().name()) && !dev.offramp.data.Tasks.byName(task).name().equals(m.task().name())) {
             throw new IllegalArgumentException("model " + dir + " was trained for task '" + m.task().name() + "', not '" + task + "'");
         }
-        int maxLength = 128;
-        if (m.training() != null && m.training().options() != null && m.training().options().has("max_length")) {
-            maxLength = m.training().options().get("max_length").asInt();
-        }
-        return new TrainedModel(dir, m, bb, enc, tok, TaskSplits.load(task, 0), maxLength);
+        return new TrainedModel(dir, m, bb, enc, tok, TaskSplits.load(task, 0), m.trainedMaxLength());
     }
 
     List<Encoding> encode(List<Example> examples) {

@@ -1,6 +1,5 @@
 package dev.offramp.api;
 
-import dev.offramp.api.BatchRunner;
 import dev.offramp.criteria.ConsistentEeCriterion;
 import dev.offramp.criteria.ExitCriterion;
 import dev.offramp.eval.calibration.CalibratedSettings;
@@ -9,6 +8,7 @@ import dev.offramp.exits.PolicySource;
 import dev.offramp.inference.EarlyExitRunner;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.tokenizer.InputTooLongException;
 import dev.offramp.tokenizer.Truncation;
 import dev.offramp.tokenizer.WordPieceTokenizer;
 import dev.offramp.weights.ModelRegistry;
@@ -123,7 +123,7 @@ public final class Offramp implements AutoCloseable {
         }
         BertEncoder encoder = model.encoder(backbone.weights());
         WordPieceTokenizer tokenizer = WordPieceTokenizer.fromTokenizerJson(backbone.tokenizerJson());
-        int maxTokens = Math.min(trainedMaxLength(model), encoder.config().maxPositions());
+        int maxTokens = Math.min(model.trainedMaxLength(), encoder.config().maxPositions());
         String policy = options.criterion() != null ? options.criterion().name() : options.policy();
         Path name = modelDir.toAbsolutePath().normalize().getFileName();
         ModelInfo info = new ModelInfo(name == null ? modelDir.toString() : name.toString(), model.task().name(),
@@ -148,14 +148,6 @@ public final class Offramp implements AutoCloseable {
     /** Where {@code ./offramp eval} saves the criterion calibrated for a policy and a max drop. */
     public static Path calibrationFile(Path modelDir, String policy, double maxDrop) {
         return modelDir.resolve("calibration").resolve(policy + "-max-drop-" + maxDrop + ".json");
-    }
-
-    /** The max_length the model was trained with (its training record), 128 when the record does not say. */
-    private static int trainedMaxLength(MultiExitModel m) {
-        if (m.training() != null && m.training().options() != null && m.training().options().has("max_length")) {
-            return m.training().options().get("max_length").asInt();
-        }
-        return 128;
     }
 
     // ----------------------------------------------------------------------------------------------------
@@ -205,7 +197,10 @@ public final class Offramp implements AutoCloseable {
      * (every criterion but ConsistentEE).
      */
     public PolicySource newPolicySource() {
-        Parts p = live();
+        return policySource(live());
+    }
+
+    private PolicySource policySource(Parts p) {
         return criterion instanceof ConsistentEeCriterion ? p.model().policies().source() : null;
     }
 
@@ -218,11 +213,17 @@ public final class Offramp implements AutoCloseable {
     }
 
     /**
-     * [CLS] text [SEP] pair [SEP] (pair null: a single text).
+     * [CLS] text [SEP] pair [SEP] (pair null: a single text), truncated or refused when too long as the model was
+     * loaded ({@link Options#truncate()}).
      *
      * @throws InvalidInputException naming the problem: which text is empty, or how many tokens against the limit
      */
     public Encoding encode(String text, String pair) {
+        return encode(text, pair, truncate);
+    }
+
+    /** As {@link #encode(String, String)}, truncating a too-long input when {@code truncate}, whatever the load options. */
+    public Encoding encode(String text, String pair, boolean truncate) {
         WordPieceTokenizer tok = live().tokenizer();
         Objects.requireNonNull(text, "text is null");
         Truncation mode = truncate ? Truncation.TRUNCATE : Truncation.STRICT;
@@ -241,11 +242,10 @@ public final class Offramp implements AutoCloseable {
         }
         try {
             return pair == null ? tok.encode(text, info.maxTokens(), mode) : tok.encodePair(text, pair, info.maxTokens(), mode);
+        } catch (InputTooLongException e) {
+            throw new InvalidInputException(InvalidInputException.Reason.TOO_LONG, e.getMessage(), e);
         } catch (IllegalArgumentException e) {
-            // the tokenizer's message: "input has N tokens, the model accepts at most M"
-            boolean tooLong = e.getMessage() != null && e.getMessage().contains("at most");
-            throw new InvalidInputException(tooLong ? InvalidInputException.Reason.TOO_LONG : InvalidInputException.Reason.EMPTY,
-                    e.getMessage(), e);
+            throw new InvalidInputException(InvalidInputException.Reason.EMPTY, e.getMessage(), e);
         }
     }
 
@@ -335,8 +335,7 @@ public final class Offramp implements AutoCloseable {
     private EarlyExitRunner newRunner(Parts p) {
         // a full-depth runner never consults its criterion; the static one only satisfies the constructor
         ExitCriterion c = criterion != null ? criterion : new dev.offramp.criteria.StaticCriterion(info.layers());
-        PolicySource policy = criterion instanceof ConsistentEeCriterion ? p.model().policies().source() : null;
-        return new EarlyExitRunner(p.encoder(), p.model(), c, policy);
+        return new EarlyExitRunner(p.encoder(), p.model(), c, policySource(p));
     }
 
     // ----------------------------------------------------------------------------------------------------

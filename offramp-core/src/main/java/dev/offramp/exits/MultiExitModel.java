@@ -109,6 +109,14 @@ public final class MultiExitModel {
 
     public TrainingRecord training() { return training; }
 
+    /** Tokens per input the model was trained with (its training record's max_length), 128 when the record does not say. */
+    public int trainedMaxLength() {
+        if (training != null && training.options() != null && training.options().has("max_length")) {
+            return training.options().get("max_length").asInt();
+        }
+        return 128;
+    }
+
     public void setTraining(TrainingRecord training) { this.training = training; }
 
     /** The calibrated exit-criteria settings (opaque here; owned by the criteria code), or null. */

@@ -575,8 +575,7 @@ public final class WordPieceTokenizer {
 
     private static void requireFits(int total, int maxLength) {
         if (total > maxLength) {
-            throw new IllegalArgumentException("input has " + total + " tokens, the model accepts at most "
-                    + maxLength);
+            throw new InputTooLongException(total, maxLength);
         }
     }
 

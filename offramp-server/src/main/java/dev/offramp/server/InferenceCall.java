@@ -4,6 +4,7 @@ import dev.offramp.api.Prediction;
 import dev.offramp.serving.DeadlineExceededException;
 import dev.offramp.serving.QueueFullException;
 import dev.offramp.tokenizer.Encoding;
+import dev.offramp.tokenizer.InputTooLongException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +54,7 @@ final class InferenceCall {
             try {
                 encodings.add(model.encoder().encode(a, b, truncate));
             } catch (IllegalArgumentException e) {
-                String hint = e.getMessage() != null && e.getMessage().contains("at most") ? " (ask for \"truncate\": true to cut it)" : "";
+                String hint = InputTooLongException.isCauseOf(e) ? " (ask for \"truncate\": true to cut it)" : "";
                 throw ApiError.badRequest(where.apply(i) + ": " + e.getMessage() + hint);
             }
         }

@@ -1,13 +1,11 @@
 package dev.offramp.server;
 
 import dev.offramp.api.BatchRunner;
-import dev.offramp.api.InvalidInputException;
 import dev.offramp.api.ModelInfo;
 import dev.offramp.api.Offramp;
 import dev.offramp.onnxruntime.OnnxRuntimeEncoder;
 import dev.offramp.serving.InferenceScheduler;
 import dev.offramp.tokenizer.Encoding;
-import dev.offramp.tokenizer.Truncation;
 
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -63,7 +61,7 @@ final class ModelLoader {
             ref.set(scheduler);
             note += "; " + batcher.optionName() + " batching";
             int maxTokens = info.maxTokens();
-            ServedModel.TextEncoder encoder = (text, pair, truncate) -> encode(offramp, text, pair, truncate, maxTokens);
+            ServedModel.TextEncoder encoder = (text, pair, truncate) -> encode(offramp, text, pair, truncate);
             ServedModel served = new ServedModel(info.name(), "1", ort ? "onnxruntime" : "offramp", info.labels(), info.layers(),
                     maxTokens, note, encoder, scheduler);
             AutoCloseable closeRunner = runnerToClose;
@@ -86,14 +84,8 @@ final class ModelLoader {
         }
     }
 
-    /** The facade's encoding (its checks and messages); a request that asks to truncate gets a cut encoding instead. */
-    static Encoding encode(Offramp offramp, String text, String pair, boolean truncate, int maxTokens) {
-        try {
-            return offramp.encode(text, pair);
-        } catch (InvalidInputException e) {
-            if (!truncate || e.reason() != InvalidInputException.Reason.TOO_LONG) throw e;
-            var tok = offramp.tokenizer();
-            return pair == null ? tok.encode(text, maxTokens, Truncation.TRUNCATE) : tok.encodePair(text, pair, maxTokens, Truncation.TRUNCATE);
-        }
+    /** The facade's encoding (its checks and messages); a request that asks to truncate gets a cut encoding. */
+    static Encoding encode(Offramp offramp, String text, String pair, boolean truncate) {
+        return offramp.encode(text, pair, truncate);
     }
 }

@@ -13,7 +13,7 @@ final class ServerTestModel {
     static ServedModel served(Offramp offramp, HeldScheduler scheduler) {
         var info = offramp.info();
         return new ServedModel(info.name(), "1", "offramp", info.labels(), info.layers(), info.maxTokens(), "test model",
-                (text, pair, truncate) -> ModelLoader.encode(offramp, text, pair, truncate, info.maxTokens()), scheduler);
+                (text, pair, truncate) -> ModelLoader.encode(offramp, text, pair, truncate), scheduler);
     }
 
     static Path write(Path root) throws IOException {
