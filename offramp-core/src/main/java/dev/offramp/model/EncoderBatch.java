@@ -3,7 +3,6 @@ package dev.offramp.model;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.weights.BertConfig;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntPredicate;
 
@@ -40,27 +39,17 @@ public final class EncoderBatch {
 
     /** Loads new inputs into this batch, reusing its buffers when they are large enough. */
     public EncoderBatch reset(List<Encoding> inputs) {
-        int b = inputs.size(), n = 0, tmax = 0;
-        for (Encoding e : inputs) {
-            if (e.length() == 0) throw new IllegalArgumentException("an encoding has no tokens");
-            n += e.length();
-            tmax = Math.max(tmax, e.length());
-        }
-        size = b;
-        tokens = n;
+        int b = inputs.size();
+        for (Encoding e : inputs) if (e.length() == 0) throw new IllegalArgumentException("an encoding has no tokens");
+        ensureSamples(b);
+        for (int i = 0; i < b; i++) length[i] = inputs.get(i).length();
+        layOut(b);
         layersDone = 0;
-        if (sampleId.length < b) { sampleId = new int[b]; offset = new int[b]; length = new int[b]; }
-        if (ids.length < n) { ids = new int[n]; typeIds = new int[n]; }
-        ensureActivations(n, tmax);
-        int off = 0;
+        if (ids.length < tokens) { ids = new int[tokens]; typeIds = new int[tokens]; }
         for (int i = 0; i < b; i++) {
             Encoding e = inputs.get(i);
-            sampleId[i] = i;
-            offset[i] = off;
-            length[i] = e.length();
-            System.arraycopy(e.ids(), 0, ids, off, e.length());
-            System.arraycopy(e.typeIds(), 0, typeIds, off, e.length());
-            off += e.length();
+            System.arraycopy(e.ids(), 0, ids, offset[i], e.length());
+            System.arraycopy(e.typeIds(), 0, typeIds, offset[i], e.length());
         }
         return this;
     }
@@ -74,7 +63,6 @@ public final class EncoderBatch {
      */
     public EncoderBatch resume(float[][] states, int[] lengths, int count, int layersDone) {
         if (layersDone < 0) throw new IllegalArgumentException("layersDone must be >= 0, got " + layersDone);
-        int n = 0, tmax = 0;
         for (int i = 0; i < count; i++) {
             int len = lengths[i];
             if (len <= 0) throw new IllegalArgumentException("sample " + i + " has " + len + " tokens");
@@ -82,23 +70,31 @@ public final class EncoderBatch {
                 throw new IllegalArgumentException("sample " + i + " needs a state of " + len + " x " + hidden + " floats, got "
                         + (states[i] == null ? "none" : states[i].length));
             }
-            n += len;
-            tmax = Math.max(tmax, len);
+        }
+        ensureSamples(count);
+        System.arraycopy(lengths, 0, length, 0, count);
+        layOut(count);
+        this.layersDone = layersDone;
+        for (int i = 0; i < count; i++) System.arraycopy(states[i], 0, x, offset[i] * hidden, lengths[i] * hidden);
+        return this;
+    }
+
+    private void ensureSamples(int count) {
+        if (sampleId.length < count) { sampleId = new int[count]; offset = new int[count]; length = new int[count]; }
+    }
+
+    /** Lays the samples whose lengths are in length[0..count) end to end: ids, offsets, totals, activation buffers. */
+    private void layOut(int count) {
+        int n = 0, tmax = 0;
+        for (int i = 0; i < count; i++) {
+            sampleId[i] = i;
+            offset[i] = n;
+            n += length[i];
+            tmax = Math.max(tmax, length[i]);
         }
         size = count;
         tokens = n;
-        this.layersDone = layersDone;
-        if (sampleId.length < count) { sampleId = new int[count]; offset = new int[count]; length = new int[count]; }
         ensureActivations(n, tmax);
-        int off = 0;
-        for (int i = 0; i < count; i++) {
-            sampleId[i] = i;
-            offset[i] = off;
-            length[i] = lengths[i];
-            System.arraycopy(states[i], 0, x, off * hidden, lengths[i] * hidden);
-            off += lengths[i];
-        }
-        return this;
     }
 
     /** Copies sample b's hidden state (length(b), H) into dst[0 ..): what {@link #resume} loads back. */
@@ -168,6 +164,8 @@ public final class EncoderBatch {
 
     /** Copies sample b's hidden state (length(b), H) into a new array. */
     public float[] copyHidden(int b) {
-        return Arrays.copyOfRange(x, offset[b] * hidden, (offset[b] + length[b]) * hidden);
+        float[] h = new float[length[b] * hidden];
+        storeHidden(b, h);
+        return h;
     }
 }
