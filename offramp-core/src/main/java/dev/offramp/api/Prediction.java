@@ -21,7 +21,9 @@ public record Prediction(String label, int labelIndex, float[] probabilities, fl
 
     /** The prediction for a runner's result; {@code labels} are the task's class names (empty for regression). */
     public static Prediction of(EarlyExitRunner.Result r, List<String> labels, int layers) {
-        return of(r.output(), 0, r.output().length, r.exitLayer(), layers, r.confidence(), labels);
+        // the runner already picked the class (same tie rule) and copied the output: no second argmax or copy
+        return new Prediction(r.label() < 0 ? null : labels.get(r.label()), r.label(), r.output(), r.score(), r.exitLayer(),
+                layers, r.confidence());
     }
 
     /**
