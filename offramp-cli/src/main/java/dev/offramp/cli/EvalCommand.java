@@ -65,8 +65,8 @@ final class EvalCommand implements Callable<Integer> {
         List<String> summaries = new java.util.ArrayList<>();
         // a fine-tuned backbone keeps the published graph and shapes: ONNX Runtime's time on the published file is
         // its time on this model (timing only)
-        try (OnnxRuntimeEncoder ort = noOrt || tm.backbone().onnxFile() == null
-                ? null : new OnnxRuntimeEncoder(tm.backbone().onnxFile())) {
+        try (OnnxRuntimeEncoder ort = noOrt || tm.backboneOnnxFile() == null
+                ? null : new OnnxRuntimeEncoder(tm.backboneOnnxFile())) {
             for (int i = 0; i < policies.size(); i++) {
                 String policy = policies.get(i);
                 ExitCriterion criterion = criteria.get(i);

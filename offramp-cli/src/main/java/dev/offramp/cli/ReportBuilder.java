@@ -59,9 +59,9 @@ final class ReportBuilder {
         double ortSmall = Double.NaN, ortLarge = Double.NaN;
         // a fine-tuned backbone has the published one's graph and shapes, so ONNX Runtime's time on the published
         // ONNX file is its time on this model (timing only; its outputs are never compared here)
-        boolean ortOk = withOrt && tm.backbone().onnxFile() != null;
+        boolean ortOk = withOrt && tm.backboneOnnxFile() != null;
         if (ortOk) {
-            try (OnnxRuntimeEncoder ort = new OnnxRuntimeEncoder(tm.backbone().onnxFile())) {
+            try (OnnxRuntimeEncoder ort = new OnnxRuntimeEncoder(tm.backboneOnnxFile())) {
                 ortSmall = small.onnxRuntimeMs(ort);
                 ortLarge = large.onnxRuntimeMs(ort);
             }

@@ -1,5 +1,6 @@
 package dev.offramp.cli;
 
+import dev.offramp.api.Offramp;
 import dev.offramp.data.Example;
 import dev.offramp.eval.TaskMetric;
 import dev.offramp.exits.LayerwiseOutputs;
@@ -9,8 +10,6 @@ import dev.offramp.model.BertEncoder;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.tokenizer.WordPieceTokenizer;
 import dev.offramp.training.FeatureCache;
-import dev.offramp.weights.ModelRegistry;
-import dev.offramp.weights.PretrainedModel;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -22,24 +21,36 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 
-/** A trained multi-exit model folder, with its backbone, tokenizer and the task's splits, ready to evaluate. */
-record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, BertEncoder encoder,
-                    WordPieceTokenizer tokenizer, TaskSplits splits, int maxLength) {
+/**
+ * A trained multi-exit model folder, loaded through the library ({@link Offramp}, at full depth: the CLI picks its
+ * criteria itself), with the task's splits, ready to evaluate.
+ */
+record TrainedModel(Path dir, Offramp library, TaskSplits splits) {
 
     static TrainedModel load(Path dir, String taskOverride) throws IOException {
-        MultiExitModel m = MultiExitModel.load(dir);
-        PretrainedModel bb = ModelRegistry.load(m.backbone());
-        BertEncoder enc = m.encoder(bb.weights());
-        WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(bb.tokenizerJson());
+        Offramp lib = Offramp.load(dir, Offramp.Options.defaults().withPolicy(Offramp.FULL_DEPTH));
+        MultiExitModel m = lib.model();
         String task = taskOverride != null ? taskOverride : m.task().name();
         if (!task.equalsIgnoreCase(m.task().name()) && !dev.offramp.data.Tasks.byName(task).name().equals(m.task().name())) {
             throw new IllegalArgumentException("model " + dir + " was trained for task '" + m.task().name() + "', not '" + task + "'");
         }
-        return new TrainedModel(dir, m, bb, enc, tok, TaskSplits.load(task, 0), m.trainedMaxLength());
+        return new TrainedModel(dir, lib, TaskSplits.load(task, 0));
     }
 
+    MultiExitModel model() { return library.model(); }
+
+    BertEncoder encoder() { return library.encoder(); }
+
+    WordPieceTokenizer tokenizer() { return library.tokenizer(); }
+
+    /** The published backbone's ONNX file, for ONNX Runtime's timing; null for a safetensors backbone. */
+    Path backboneOnnxFile() { return library.backboneOnnxFile(); }
+
+    /** Tokens per input, as the model was trained. */
+    int maxLength() { return model().trainedMaxLength(); }
+
     List<Encoding> encode(List<Example> examples) {
-        return TaskSplits.encode(tokenizer, examples, maxLength);
+        return TaskSplits.encode(tokenizer(), examples, maxLength());
     }
 
     /**
@@ -49,12 +60,12 @@ record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, Be
     LayerwiseOutputs layerwise(List<Example> examples, String split) throws IOException {
         List<Encoding> inputs = encode(examples);
         long fp = FeatureCache.fingerprint(inputs);
-        Path file = dir.resolve("cache").resolve("outputs-" + split + ".bin");
+        Path file = dir().resolve("cache").resolve("outputs-" + split + ".bin");
         LayerwiseOutputs cached = read(file, fp);
         if (cached != null) return cached;
         LayerwiseOutputs out;
         try (Progress p = new Progress("exit outputs (" + split + ")", inputs.size(), "inputs")) {
-            out = LayerwiseOutputs.compute(encoder, model, inputs, 64, 64 * 128, p.counter());
+            out = LayerwiseOutputs.compute(encoder(), model(), inputs, 64, 64 * 128, p.counter());
         }
         write(file, fp, out);
         return out;
@@ -65,41 +76,41 @@ record TrainedModel(Path dir, MultiExitModel model, PretrainedModel backbone, Be
      * cached in the model folder keyed by the inputs' and the policies' fingerprints.
      */
     float[] policyProbs(List<Example> examples, String split) throws IOException {
-        if (model.policies() == null) return null;
+        if (model().policies() == null) return null;
         List<Encoding> inputs = encode(examples);
-        long key = FeatureCache.fingerprint(inputs) ^ dev.offramp.consistentee.PolicyOutputs.fingerprint(model.policies());
-        Path file = dir.resolve("cache").resolve("policy-" + split + ".bin");
-        float[] cached = readPolicy(file, key, inputs.size(), model.heads().layers);
+        long key = FeatureCache.fingerprint(inputs) ^ dev.offramp.consistentee.PolicyOutputs.fingerprint(model().policies());
+        Path file = dir().resolve("cache").resolve("policy-" + split + ".bin");
+        float[] cached = readPolicy(file, key, inputs.size(), model().heads().layers);
         if (cached != null) return cached;
         float[] pi;
         try (Progress p = new Progress("exit policies (" + split + ")", inputs.size(), "inputs")) {
-            pi = dev.offramp.consistentee.PolicyOutputs.compute(encoder, model.policies(), model.layout().pooling(), inputs,
+            pi = dev.offramp.consistentee.PolicyOutputs.compute(encoder(), model().policies(), model().layout().pooling(), inputs,
                     64, 64 * 128, p.counter());
         }
-        writePolicy(file, key, pi, inputs.size(), model.heads().layers);
+        writePolicy(file, key, pi, inputs.size(), model().heads().layers);
         return pi;
     }
 
     /** The runner's π source when the criterion reads it (ConsistentEE), else null so other criteria pay nothing. */
     PolicySource policyFor(dev.offramp.criteria.ExitCriterion criterion) {
         if (!(criterion instanceof dev.offramp.criteria.ConsistentEeCriterion)) return null;
-        if (model.policies() == null) {
-            throw new IllegalArgumentException("model " + dir + " has no exit policies: train them with"
-                    + " ./offramp train --mode consistentee --from " + dir);
+        if (model().policies() == null) {
+            throw new IllegalArgumentException("model " + dir() + " has no exit policies: train them with"
+                    + " ./offramp train --mode consistentee --from " + dir());
         }
-        return model.policies().source();
+        return model().policies().source();
     }
 
     TaskMetric.Result metricAtExit(LayerwiseOutputs outs, int exit, List<Example> gold) {
         int n = outs.samples();
-        if (model.task().regression()) {
+        if (model().task().regression()) {
             float[] pred = new float[n];
             for (int i = 0; i < n; i++) pred[i] = outs.get(i, exit, 0);
-            return TaskMetric.evaluate(splits.task(), pred, gold);
+            return TaskMetric.evaluate(splits().task(), pred, gold);
         }
         int[] pred = new int[n];
         for (int i = 0; i < n; i++) pred[i] = outs.prediction(i, exit);
-        return TaskMetric.evaluate(splits.task(), pred, gold);
+        return TaskMetric.evaluate(splits().task(), pred, gold);
     }
 
     private static float[] readPolicy(Path file, long key, int n, int l) throws IOException {
