@@ -55,9 +55,9 @@ final class ConsistentEeTraining {
             throw new IllegalArgumentException("model " + fromDir + " was trained for task '" + from.task().name() + "', not '" + task + "'");
         }
         TaskSplits splits = TaskSplits.load(task, maxExamples);
-        PretrainedModel bb = ModelRegistry.load(from.backbone());
+        PretrainedModel bb = ModelRegistry.load(from.backbone(), new UnpackBar());
         BertEncoder encoder = from.encoder(bb.weights());
-        WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(bb.tokenizerJson());
+        WordPieceTokenizer tok = bb.newTokenizer();
         int maxLength = from.trainedMaxLength();
         List<Encoding> trainIn = TaskSplits.encode(tok, splits.train(), maxLength);
         List<Encoding> validIn = TaskSplits.encode(tok, splits.validation(), maxLength);

@@ -8,7 +8,7 @@ import dev.offramp.weights.PretrainedModel;
 /** A pretrained backbone ready to run: weights, encoder, tokenizer. */
 record LoadedBackbone(PretrainedModel model, BertEncoder encoder, WordPieceTokenizer tokenizer) {
     static LoadedBackbone load(String nameOrPath) {
-        PretrainedModel m = ModelRegistry.load(nameOrPath);
-        return new LoadedBackbone(m, new BertEncoder(m.weights()), WordPieceTokenizer.fromTokenizerJson(m.tokenizerJson()));
+        PretrainedModel m = ModelRegistry.load(nameOrPath, new UnpackBar());
+        return new LoadedBackbone(m, new BertEncoder(m.weights()), m.newTokenizer());
     }
 }

@@ -118,11 +118,12 @@ public final class Offramp implements AutoCloseable {
                     + criterion.describe() + " needs: train them with ./offramp train --mode consistentee --from " + modelDir);
         }
         PretrainedModel backbone = ModelRegistry.load(model.backbone());
-        if (backbone.tokenizerJson() == null) {
-            throw new IllegalArgumentException("backbone " + model.backbone() + " of model " + modelDir + " has no tokenizer.json");
+        if (backbone.tokenizer() == null) {
+            throw new IllegalArgumentException("backbone " + model.backbone() + " of model " + modelDir
+                    + " has no tokenizer (neither tokenizer.json nor vocab.txt)");
         }
         BertEncoder encoder = model.encoder(backbone.weights());
-        WordPieceTokenizer tokenizer = WordPieceTokenizer.fromTokenizerJson(backbone.tokenizerJson());
+        WordPieceTokenizer tokenizer = backbone.newTokenizer();
         int maxTokens = Math.min(model.trainedMaxLength(), encoder.config().maxPositions());
         String policy = options.criterion() != null ? options.criterion().name() : options.policy();
         Path name = modelDir.toAbsolutePath().normalize().getFileName();

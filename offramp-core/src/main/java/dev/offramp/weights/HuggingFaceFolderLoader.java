@@ -9,12 +9,15 @@ import java.nio.file.Path;
 
 /**
  * Loads a Hugging Face BERT folder: {@code config.json} (model_type "bert"), {@code model.safetensors} and,
- * when present, {@code tokenizer.json}. Tensor names may carry the {@code bert.} prefix of task heads
+ * when present, {@code tokenizer.json}, else {@code vocab.txt} (lowercased unless {@code tokenizer_config.json}
+ * says {@code "do_lower_case": false}). A BertForMaskedLM's {@code cls.predictions.*} head is read when present.
+ * Tensor names may carry the {@code bert.} prefix of task heads
  * (BertForSequenceClassification...) or not (BertModel). PyTorch Linear weights are [out, in] and are
  * transposed to the engine's [in, out]; old TF conversions name LayerNorm parameters gamma/beta.
  */
 public final class HuggingFaceFolderLoader {
-    public static final String CONFIG = "config.json", WEIGHTS = "model.safetensors", TOKENIZER = "tokenizer.json";
+    public static final String CONFIG = "config.json", WEIGHTS = "model.safetensors", TOKENIZER = "tokenizer.json",
+            TOKENIZER_CONFIG = "tokenizer_config.json";
 
     private HuggingFaceFolderLoader() {}
 
@@ -31,9 +34,38 @@ public final class HuggingFaceFolderLoader {
                     ? " (found pytorch_model.bin: convert it to safetensors first)" : "";
             throw new IllegalArgumentException("file not found: " + weightsFile + hint);
         }
-        BertWeights weights = readWeights(SafetensorsReader.open(weightsFile), config);
-        Path tokenizer = dir.resolve(TOKENIZER);
-        return new PretrainedModel(name, weights, Files.exists(tokenizer) ? tokenizer : null, null);
+        SafetensorsReader st = SafetensorsReader.open(weightsFile);
+        BertWeights weights = readWeights(st, config);
+        return new PretrainedModel(name, weights, tokenizer(dir), null, readMaskedLm(st, config));
+    }
+
+    /** tokenizer.json if the folder has one, else vocab.txt with tokenizer_config.json's do_lower_case; else null. */
+    static TokenizerSource tokenizer(Path dir) {
+        Path json = dir.resolve(TOKENIZER);
+        if (Files.exists(json)) return TokenizerSource.tokenizerJson(json);
+        Path vocab = dir.resolve(TokenizerSource.VOCAB_TXT);
+        if (!Files.exists(vocab)) return null;
+        boolean lowercase = true; // BertTokenizer's default
+        Path config = dir.resolve(TOKENIZER_CONFIG);
+        if (Files.exists(config)) {
+            try {
+                JsonNode c = new ObjectMapper().readTree(config.toFile());
+                if (c != null && c.has("do_lower_case")) lowercase = c.get("do_lower_case").asBoolean();
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot parse " + config + ": " + e.getMessage(), e);
+            }
+        }
+        return TokenizerSource.vocabTxt(vocab, lowercase);
+    }
+
+    /** A BertForMaskedLM head (cls.predictions.{transform.dense, transform.LayerNorm, bias}), or null. */
+    static MaskedLmWeights readMaskedLm(SafetensorsReader st, BertConfig cfg) {
+        if (!st.has("cls.predictions.bias") || !st.has("cls.predictions.transform.dense.weight")) return null;
+        TensorSource src = new TensorSource(st, "cls.predictions.");
+        int h = cfg.hidden();
+        return new MaskedLmWeights(src.linear("transform.dense", h, h), src.vector("transform.dense.bias", h),
+                src.layerNorm("transform.LayerNorm", true, h), src.layerNorm("transform.LayerNorm", false, h),
+                src.vector("bias", cfg.vocabSize()));
     }
 
     /** BertConfig from the fields of a transformers BertConfig. */

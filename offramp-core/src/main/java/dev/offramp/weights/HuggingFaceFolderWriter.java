@@ -11,24 +11,33 @@ import java.nio.file.StandardCopyOption;
 
 /**
  * Saves weights as a Hugging Face BertModel folder ({@code config.json}, {@code model.safetensors} with
- * BertModel tensor names, and {@code tokenizer.json} when known) that {@link HuggingFaceFolderLoader} and
- * {@code transformers.AutoModel.from_pretrained} both read. Linear weights are written [out, in] as PyTorch
- * expects; the pooler is written only when the weights have one.
+ * BertModel tensor names, and the model's {@code tokenizer.json} or {@code vocab.txt} + {@code tokenizer_config.json})
+ * that {@link HuggingFaceFolderLoader} and {@code transformers.AutoModel.from_pretrained} both read. Linear weights
+ * are written [out, in] as PyTorch expects; the pooler is written only when the weights have one, the MLM head
+ * (BertForMaskedLM's {@code cls.predictions.*} names, decoder tied) only when the model has one.
  */
 public final class HuggingFaceFolderWriter {
     private HuggingFaceFolderWriter() {}
 
     public static void write(PretrainedModel model, Path dir) {
-        write(model.weights(), dir);
-        if (model.tokenizerJson() != null) {
-            try {
-                Path target = dir.resolve(HuggingFaceFolderLoader.TOKENIZER);
-                if (!Files.exists(target) || !Files.isSameFile(model.tokenizerJson(), target)) {
-                    Files.copy(model.tokenizerJson(), target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot copy " + model.tokenizerJson() + " to " + dir + ": " + e.getMessage(), e);
+        write(model.weights(), model.maskedLm(), dir);
+        TokenizerSource tok = model.tokenizer();
+        if (tok == null) return;
+        try {
+            Path target = dir.resolve(tok.standardName());
+            if (!Files.exists(target) || !Files.isSameFile(tok.file(), target)) {
+                Files.copy(tok.file(), target, StandardCopyOption.REPLACE_EXISTING);
             }
+            if (tok.vocabTxt()) {
+                // the loader prefers tokenizer.json: one left from an earlier save would shadow this vocabulary
+                Files.deleteIfExists(dir.resolve(HuggingFaceFolderLoader.TOKENIZER));
+                ObjectNode c = new ObjectMapper().createObjectNode();
+                c.put("tokenizer_class", "BertTokenizer");
+                c.put("do_lower_case", tok.lowercase());
+                Files.writeString(dir.resolve(HuggingFaceFolderLoader.TOKENIZER_CONFIG), c.toPrettyString());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + tok.file() + " to " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -59,9 +68,21 @@ public final class HuggingFaceFolderWriter {
     }
 
     public static void write(BertWeights w, Path dir) {
+        write(w, null, dir);
+    }
+
+    /** The backbone, and the MLM head unless null. */
+    public static void write(BertWeights w, MaskedLmWeights mlm, Path dir) {
         BertConfig c = w.config;
         SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt").metadata("producer", "offramp");
         addTensors(st, w);
+        if (mlm != null) {
+            int h = c.hidden();
+            linear(st, "cls.predictions.transform.dense", mlm.transformW(), mlm.transformB(), h, h);
+            st.add("cls.predictions.transform.LayerNorm.weight", mlm.lnGamma(), h);
+            st.add("cls.predictions.transform.LayerNorm.bias", mlm.lnBeta(), h);
+            st.add("cls.predictions.bias", mlm.outputBias(), c.vocabSize());
+        }
         try {
             Files.createDirectories(dir);
             st.write(dir.resolve(HuggingFaceFolderLoader.WEIGHTS));

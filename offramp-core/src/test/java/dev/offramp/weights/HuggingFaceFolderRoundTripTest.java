@@ -67,7 +67,7 @@ class HuggingFaceFolderRoundTripTest {
             PretrainedModel back = ModelRegistry.load(dir.toString());
             assertSameWeights(w, back.weights());
             assertEquals(pooler, back.weights().poolerW != null);
-            assertEquals("{\"model\":{}}", Files.readString(back.tokenizerJson()));
+            assertEquals("{\"model\":{}}", Files.readString(back.tokenizer().file()));
             assertNull(back.onnxFile());
         }
     }
@@ -128,7 +128,7 @@ class HuggingFaceFolderRoundTripTest {
         Files.copy(tmp.resolve("config.json"), dir.resolve("config.json"));
         PretrainedModel back = HuggingFaceFolderLoader.load(dir);
         assertSameWeights(w, back.weights());
-        assertNull(back.tokenizerJson(), "no tokenizer.json in the folder");
+        assertNull(back.tokenizer(), "no tokenizer.json in the folder");
     }
 
     @Test

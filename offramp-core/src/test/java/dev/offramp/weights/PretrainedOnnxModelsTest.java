@@ -30,8 +30,9 @@ class PretrainedOnnxModelsTest {
                 bge.config());
         assertNull(bge.weights().poolerW, "the bge export has no pooler");
         assertTrue(Files.size(bge.onnxFile()) > 100_000_000L, "extracted onnx is the full 133 MB file");
-        assertTrue(bge.tokenizerJson().getFileName().toString().endsWith("tokenizer.json"));
-        assertTrue(Files.exists(bge.tokenizerJson()));
+        assertTrue(bge.tokenizer().file().getFileName().toString().endsWith("tokenizer.json"));
+        assertFalse(bge.tokenizer().vocabTxt());
+        assertTrue(Files.exists(bge.tokenizer().file()));
         assertEquals("bge-small-en-v1.5", bge.name());
     }
 

@@ -36,7 +36,7 @@ class EngineMatchesOnnxRuntimeTest {
     @ValueSource(strings = {"bge-small-en-v1.5", "all-minilm-l6-v2"})
     void lastHiddenStateMatches(String name) {
         PretrainedModel m = ModelRegistry.load(name);
-        WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(m.tokenizerJson());
+        WordPieceTokenizer tok = m.newTokenizer();
         List<Encoding> inputs = new ArrayList<>();
         for (String s : SINGLES) inputs.add(tok.encode(s, 512));
         for (String[] p : PAIRS) inputs.add(tok.encodePair(p[0], p[1], 512));
