@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Early-exit inference for transformer language models on the JVM.",
         subcommands = {CommandLine.HelpCommand.class, VerifyCommand.class, BenchCommand.class, TrainCommand.class,
                 ExitsCommand.class, EvalCommand.class, ReportCommand.class, DemoCommand.class, EncodeCommand.class,
-                ClassifyCommand.class, HardnessCommand.class, ServeCommand.class})
+                ClassifyCommand.class, HardnessCommand.class, ServeCommand.class, FillMaskCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
