@@ -82,6 +82,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--per-exit-pooler", description = "one pooler per exit instead of one shared")
     boolean perExitPooler;
 
+    @Option(names = "--checkpoint-every", defaultValue = "300", description = "joint mode: also checkpoint every this many batches within an epoch, 0 = at epoch ends only (default: ${DEFAULT-VALUE}); rerunning the same command resumes")
+    int checkpointEvery;
+
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
@@ -142,7 +145,7 @@ final class TrainCommand implements Callable<Integer> {
         JointTrainer.Options d = JointTrainer.Options.defaults();
         JointTrainer.Options o = new JointTrainer.Options(epochs != null ? epochs : d.epochs(), lr != null ? lr : d.backboneLr(),
                 headsLr != null ? headsLr : d.headsLr(), batch, seed, d.weightDecay(), d.dropout(), d.headDropout(),
-                d.warmup(), d.clipNorm());
+                d.warmup(), d.clipNorm(), checkpointEvery);
         return JointTrainer.train(bb.model().weights(), model, ExitTask.of(splits.task()), layout, trainIn,
                 TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()), validIn,
                 TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()), len, o,

@@ -14,28 +14,40 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
- * The resume point of a training run, written after every epoch: every trainable tensor of each optimizer group
- * with its AdamW moments and step count, the epoch and the global step. Joint training has two groups (encoder,
+ * The resume point of a training run, written after every epoch (and, for long epochs, every so many batches):
+ * every trainable tensor of each optimizer group with its AdamW moments and step count, the epoch, the batches done
+ * in the next one and the global step. Joint training has two groups (encoder,
  * exits), ConsistentEE's stage 3 three (encoder, exits, policies); each writes its own file. Written to a temporary
  * file and renamed, so an interruption while saving leaves the previous checkpoint intact.
  *
- * @param epoch the last completed epoch
- * @param step  optimizer steps taken (the learning-rate schedule's position)
+ * @param epoch       the last completed epoch
+ * @param batchesDone batches of epoch {@code epoch + 1} already trained (0 at an epoch boundary); batches are a
+ *                    function of (seed, epoch), so a resumed run skips exactly these
+ * @param step        optimizer steps taken (the learning-rate schedule's position)
  */
-public record JointCheckpoint(int epoch, int step) {
-    private static final int MAGIC = 0x4F464A43; // "OFJC"
+public record JointCheckpoint(int epoch, int batchesDone, int step) {
+    private static final int MAGIC_V1 = 0x4F464A43; // "OFJC": epoch boundaries only
+    private static final int MAGIC = 0x4F464A32;    // "OFJ2": adds batchesDone
     /** Joint training's checkpoint file. */
     public static final String FILE = "joint-checkpoint.bin";
 
     /** One optimizer group: its tensors (with names, checked on load) and their optimizer. */
     public record Group(ParameterSet params, AdamW adam) {}
 
+    /** An end-of-epoch checkpoint. */
     public static void save(Path dir, String fileName, int epoch, int step, List<Group> groups) throws IOException {
+        save(dir, fileName, epoch, 0, step, groups);
+    }
+
+    /** A checkpoint {@code batchesDone} batches into epoch {@code epoch + 1}. */
+    public static void save(Path dir, String fileName, int epoch, int batchesDone, int step, List<Group> groups)
+            throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(fileName), tmp = dir.resolve(fileName + ".part");
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
             out.writeInt(MAGIC);
             out.writeInt(epoch);
+            out.writeInt(batchesDone);
             out.writeInt(step);
             out.writeInt(groups.size());
             for (Group g : groups) write(out, g.params(), g.adam());
@@ -48,14 +60,16 @@ public record JointCheckpoint(int epoch, int step) {
         Path file = dir.resolve(fileName);
         if (!Files.isRegularFile(file)) return null;
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
-            if (in.readInt() != MAGIC) throw new IOException("not a training checkpoint: " + file);
-            int epoch = in.readInt(), step = in.readInt(), count = in.readInt();
+            int magic = in.readInt();
+            if (magic != MAGIC && magic != MAGIC_V1) throw new IOException("not a training checkpoint: " + file);
+            int epoch = in.readInt(), batchesDone = magic == MAGIC ? in.readInt() : 0;
+            int step = in.readInt(), count = in.readInt();
             if (count != groups.size()) {
                 throw new IOException(file + " holds " + count + " parameter groups, this run trains " + groups.size()
                         + "; delete it to start over");
             }
             for (Group g : groups) read(in, g.params(), g.adam(), file);
-            return new JointCheckpoint(epoch, step);
+            return new JointCheckpoint(epoch, batchesDone, step);
         } catch (java.io.EOFException e) {
             throw new IOException("truncated checkpoint " + file + "; delete it to start over", e);
         }

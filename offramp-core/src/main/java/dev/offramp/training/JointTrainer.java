@@ -31,8 +31,10 @@ import java.util.SplittableRandom;
  * loss = Σ_i w_i·CE_i / Σ_i w_i with w_i = i, backbone and every exit trained together by AdamW, the heads with
  * their own (higher) learning rate. Length-bucketed batches, linear warm-up and decay, global-norm clipping,
  * dropout. After each epoch the validation split is scored exit by exit; the best epoch (mean metric over the
- * exits) is what {@link #train} returns, and a checkpoint is written so an interrupted run resumes at the next
- * epoch.
+ * exits) is what {@link #train} returns. A checkpoint is written after every epoch and every
+ * {@code checkpointSteps} batches, so an interrupted run resumes where it stopped (BERT-base epochs take an hour
+ * here). Resumed runs see the same batches in the same order; only dropout masks differ. The best-epoch choice
+ * covers the epochs finished since the last start.
  */
 public final class JointTrainer {
     /**
@@ -42,16 +44,18 @@ public final class JointTrainer {
      * @param headDropout dropout on the exits' pooler output
      * @param warmup     fraction of steps with linear warm-up
      * @param clipNorm   global gradient-norm bound (BERT: 1.0)
+     * @param checkpointSteps a mid-epoch checkpoint every this many batches; 0: at epoch ends only
      */
     public record Options(int epochs, float backboneLr, float headsLr, int batchSize, long seed, float weightDecay,
-                          float dropout, float headDropout, float warmup, double clipNorm) {
+                          float dropout, float headDropout, float warmup, double clipNorm, int checkpointSteps) {
         public Options {
             if (epochs <= 0 || batchSize <= 0) throw new IllegalArgumentException("epochs and batch size must be positive");
+            if (checkpointSteps < 0) throw new IllegalArgumentException("checkpointSteps must be >= 0, got " + checkpointSteps);
             if (!(backboneLr > 0) || !(headsLr > 0)) throw new IllegalArgumentException("learning rates must be positive");
         }
 
         public static Options defaults() {
-            return new Options(2, 3e-5f, 5e-4f, 32, 42, 0.01f, 0.1f, 0.1f, 0.06f, 1.0);
+            return new Options(2, 3e-5f, 5e-4f, 32, 42, 0.01f, 0.1f, 0.1f, 0.06f, 1.0, 0);
         }
     }
 
@@ -95,7 +99,7 @@ public final class JointTrainer {
         JointExitStep exitStep = new JointExitStep(heads, o.batchSize());
         SplittableRandom headRng = new SplittableRandom(o.seed() ^ 0x9E3779B97F4A7C15L);
 
-        int startEpoch = 1, step = 0;
+        int startEpoch = 1, startBatch = 0, step = 0;
         double bestScore = Double.NEGATIVE_INFINITY;
         int bestEpoch = 0;
         double[] bestPerExit = null;
@@ -105,8 +109,12 @@ public final class JointTrainer {
         JointCheckpoint ck = checkpointDir == null ? null : JointCheckpoint.loadIfPresent(checkpointDir, JointCheckpoint.FILE, groups);
         if (ck != null) {
             startEpoch = ck.epoch() + 1;
+            startBatch = ck.batchesDone();
             step = ck.step();
-            progress.log(String.format(Locale.ROOT, "resuming after epoch %d (step %d) from %s", ck.epoch(), step, checkpointDir));
+            progress.log(ck.batchesDone() == 0
+                    ? String.format(Locale.ROOT, "resuming after epoch %d (step %d) from %s", ck.epoch(), step, checkpointDir)
+                    : String.format(Locale.ROOT, "resuming in epoch %d after batch %d (step %d) from %s", startEpoch,
+                    startBatch, step, checkpointDir));
         }
 
         BertEncoder inference = new BertEncoder(weights);
@@ -121,7 +129,8 @@ public final class JointTrainer {
             progress.stage("joint epoch " + epoch + "/" + o.epochs(), batches.size(), "batches");
             long e0 = System.nanoTime(), tokens = 0;
             double lossSum = 0;
-            for (int bi = 0; bi < batches.size(); bi++, step++) {
+            int firstBatch = epoch == startEpoch ? startBatch : 0;
+            for (int bi = firstBatch; bi < batches.size(); bi++, step++) {
                 int[] idx = batches.get(bi);
                 batch.clear();
                 for (int j = 0; j < idx.length; j++) {
@@ -147,10 +156,14 @@ public final class JointTrainer {
                 headAdam.step(headLr.at(step));
                 all.zeroGradients();
                 lossSum += loss;
+                if (checkpointDir != null && o.checkpointSteps() > 0 && (bi + 1) % o.checkpointSteps() == 0
+                        && bi + 1 < batches.size()) {
+                    JointCheckpoint.save(checkpointDir, JointCheckpoint.FILE, epoch - 1, bi + 1, step + 1, groups);
+                }
                 progress.advance(bi + 1);
-                if ((bi + 1) % 20 == 0) {
+                if ((bi + 1 - firstBatch) % 20 == 0) {
                     double sec = (System.nanoTime() - e0) / 1e9;
-                    progress.status(String.format(Locale.ROOT, "loss %.4f, %.0f tokens/s", lossSum / (bi + 1), tokens / sec));
+                    progress.status(String.format(Locale.ROOT, "loss %.4f, %.0f tokens/s", lossSum / (bi + 1 - firstBatch), tokens / sec));
                 }
             }
             progress.endStage();
@@ -160,7 +173,7 @@ public final class JointTrainer {
             double score = Arrays.stream(perExit).average().orElse(Double.NaN);
             history.add(perExit);
             progress.log(String.format(Locale.ROOT, "epoch %d: loss %.4f, %.0f s, %.0f tokens/s; validation %s per exit %s",
-                    epoch, lossSum / batches.size(), epochSec, tokens / epochSec, regression ? "mse" : "accuracy", fmt(perExit)));
+                    epoch, lossSum / (batches.size() - firstBatch), epochSec, tokens / epochSec, regression ? "mse" : "accuracy", fmt(perExit)));
             if (score > bestScore || bestHeads == null) {
                 bestScore = score;
                 bestEpoch = epoch;
