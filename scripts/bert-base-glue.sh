@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# BERT-base on GLUE: joint training of backbone + an exit per layer, then the per-exit table, every criterion
+# calibrated at --max-drop 0.5 and 1.0, and the report. One task after another; rerunning resumes (training from its
+# last checkpoint, finished steps are skipped). Outputs: $RUNS/<task>/ (model, logs); the text results are what
+# docs/results/bert-base/ keeps.
+#   scripts/bert-base-glue.sh [task ...]        default: sst2 mrpc rte cola stsb
+#   RUNS=dir (default ~/offramp-runs/bert-base)
+# Hyper-parameters are the papers' (PABEE / DeeBERT: lr 2e-5..5e-5, batch 32, max length 128, 2-5 epochs), see
+# HPARAMS below; the exits' learning rate is higher because they start from scratch (methods.md §1).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUNS="${RUNS:-$HOME/offramp-runs/bert-base}"
+TASKS=("$@"); [ ${#TASKS[@]} -eq 0 ] && TASKS=(sst2 mrpc rte cola stsb)
+POLICIES=max-prob,entropy,patience,beem-c,beem-a
+declare -A HPARAMS=(   # epochs backbone-lr
+  [sst2]="1 2e-5" [mrpc]="3 2e-5" [rte]="3 3e-5" [cola]="3 2e-5" [stsb]="3 3e-5")
+
+for task in "${TASKS[@]}"; do
+  read -r epochs lr <<<"${HPARAMS[$task]:-3 2e-5}"
+  dir="$RUNS/$task"; model="$dir/model"; mkdir -p "$dir"
+  echo "== $task: $epochs epochs, lr $lr -> $dir"
+  if [ ! -f "$model/config.json" ]; then
+    "$ROOT/offramp" train --task "$task" --model bert-base-uncased --mode joint --pooling cls \
+      --epochs "$epochs" --lr "$lr" --heads-lr 1e-4 --batch 32 --max-length 128 --out "$model" \
+      2>&1 | tee -a "$dir/train.log" | grep -E "^(epoch|summary|saved|task|resuming)" || true
+    [ -f "$model/config.json" ] || { echo "training $task did not finish (log: $dir/train.log)"; exit 1; }
+  fi
+  [ -s "$dir/exits.txt" ] || "$ROOT/offramp" exits --model "$model" > "$dir/exits.txt"
+  for drop in 0.5 1.0; do
+    [ -s "$dir/eval-maxdrop-$drop.txt" ] || "$ROOT/offramp" eval --model "$model" --policy "$POLICIES" \
+      --max-drop "$drop" --timing-examples 100 --repeats 2 > "$dir/eval-maxdrop-$drop.txt"
+  done
+  [ -f "$dir/report/report.txt" ] || "$ROOT/offramp" report --model "$model" --out "$dir/report" --max-drop 0.5 \
+      --timing-examples 100 --repeats 2 > "$dir/report.log" 2>&1
+  tail -n 1 "$dir/exits.txt"; grep '^summary' "$dir/eval-maxdrop-0.5.txt" || true
+done
