@@ -127,7 +127,7 @@ class SparkScoreCommandTest {
         for (Path in : List.of(tsv(), csvFile, jsonFile)) {
             Path out = tmp.resolve("out-" + in.getFileName());
             SparkCli.Outcome o = SparkCli.run("spark-score", "--model", model.toString(), "--input", in.toString(),
-                    "--output", out.toString(), "--overwrite", "--prefix", "p");
+                    "--output", out.toString(), "--overwrite", "--prefix", "p", "--partitions", "2");
             assertEquals(0, o.code(), o.err());
             Map<Integer, Row> got = byId(spark.read().parquet(out.toString()));
             if (want == null) {
