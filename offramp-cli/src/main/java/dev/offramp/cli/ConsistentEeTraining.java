@@ -50,11 +50,13 @@ final class ConsistentEeTraining {
         }
         long t0 = System.nanoTime();
         MultiExitModel from = MultiExitModel.load(fromDir);
-        String task = taskName != null ? taskName : from.task().name();
-        if (!dev.offramp.data.Tasks.byName(task).name().equals(from.task().name())) {
-            throw new IllegalArgumentException("model " + fromDir + " was trained for task '" + from.task().name() + "', not '" + task + "'");
+        TaskSplits splits;
+        try {
+            splits = TaskSplits.forModel(from, taskName, maxExamples);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model " + fromDir + ": " + e.getMessage(), e);
         }
-        TaskSplits splits = TaskSplits.load(task, maxExamples);
+        String task = splits.task().name();
         PretrainedModel bb = ModelRegistry.load(from.backbone(), new UnpackBar());
         BertEncoder encoder = from.encoder(bb.weights());
         WordPieceTokenizer tok = bb.newTokenizer();

@@ -31,7 +31,7 @@ final class HardnessCommand implements Callable<Integer> {
         }
         int trainSamples = m.training() != null && m.training().options() != null && m.training().options().has("train_samples")
                 ? m.training().options().get("train_samples").asInt() : 0;
-        TaskSplits splits = TaskSplits.load(m.task().name(), trainSamples);
+        TaskSplits splits = TaskSplits.forModel(m, null, trainSamples);
         List<Example> train = splits.train();
         if (train.size() != mem.length) {
             throw new IllegalStateException("model " + modelDir + " stores " + mem.length + " memorized layers but the "

@@ -6,6 +6,9 @@ import picocli.CommandLine.Command;
 /** Entry point of ./offramp. */
 @Command(name = "offramp", mixinStandardHelpOptions = true, version = "offramp 0.1.0",
         description = "Early-exit inference for transformer language models on the JVM.",
+        footer = {"", "On Apache Spark (module offramp-spark, run by the same launcher; docs/spark.md):",
+                "  spark-score   score a corpus with early exit on Spark, write Parquet",
+                "  bench spark   Spark early exit vs full depth, ONNX Runtime and a single JVM"},
         subcommands = {CommandLine.HelpCommand.class, VerifyCommand.class, BenchCommand.class, TrainCommand.class,
                 ExitsCommand.class, EvalCommand.class, ReportCommand.class, DemoCommand.class, EncodeCommand.class,
                 ClassifyCommand.class, HardnessCommand.class, ServeCommand.class, FillMaskCommand.class})

@@ -1,10 +1,14 @@
 package dev.offramp.cli;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.offramp.consistentee.ConsistentEeTrainer;
+import dev.offramp.data.TsvTaskSpec;
 import dev.offramp.exits.ExitLayout;
 import dev.offramp.exits.ExitTask;
 import dev.offramp.exits.MultiExitModel;
 import dev.offramp.exits.Pooling;
+import dev.offramp.exits.TrainingRecord;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.training.FrozenTrainer;
 import dev.offramp.training.JointTrainer;
@@ -22,8 +26,40 @@ import java.util.concurrent.Callable;
         description = "Train exits at every layer (frozen: heads on cached features; joint: backbone + exits;"
                 + " consistentee: exit policies on a trained model, --from).")
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--task", required = true, description = "sst2, mrpc, rte, cola, stsb, wnli, imdb, sick, ...")
+    @Option(names = "--task", description = "sst2, mrpc, rte, cola, stsb, wnli, imdb, sick, ...; with --data: the task's name"
+            + " (default: the folder's name)")
     String task;
+
+    @Option(names = "--data", description = "any labelled TSV folder as the task (with --text-column and --label-column); the"
+            + " model keeps this description, so eval and the other commands reload the same splits")
+    Path data;
+
+    @Option(names = "--text-column", description = "--data: the text column's header name")
+    String textColumn;
+
+    @Option(names = "--text-pair-column", description = "--data: the second text's column, for a sentence-pair task")
+    String textPairColumn;
+
+    @Option(names = "--label-column", description = "--data: the label column's header name")
+    String labelColumn;
+
+    @Option(names = "--label-names", split = ",", description = "--data: names for the label values in sorted order"
+            + " (numeric order when all are integers), e.g. negative,positive (default: the values)")
+    List<String> labelNames;
+
+    @Option(names = "--train-file", defaultValue = TsvTaskSpec.DEFAULT_TRAIN_FILE, description = "--data: the training file (default: ${DEFAULT-VALUE})")
+    String trainFile;
+
+    @Option(names = "--dev-file", description = "--data: the dev file (default: none, dev is carved from the training file)")
+    String devFile;
+
+    @Option(names = "--dev-fraction", defaultValue = "0.1", description = "--data without --dev-file: the fraction of the"
+            + " training file carved (stratified, seed 42) as dev (default: ${DEFAULT-VALUE})")
+    double devFraction;
+
+    @Option(names = "--clean", defaultValue = "none", description = "--data: text cleaning, none | html (<br /> line breaks"
+            + " become spaces; IMDB) (default: ${DEFAULT-VALUE})")
+    String clean;
 
     @Option(names = "--model", defaultValue = "bge-small-en-v1.5", description = "backbone (default: ${DEFAULT-VALUE}; consistentee: the --from model's)")
     String model;
@@ -98,7 +134,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         if (mode.equals("consistentee")) return trainConsistentEe(t0);
-        TaskSplits splits = TaskSplits.load(task, maxExamples);
+        TsvTaskSpec spec = tsvSpec();
+        TaskSplits splits = spec != null ? TaskSplits.of(spec.load(), maxExamples) : TaskSplits.load(task, maxExamples);
+        if (spec != null) System.err.println("task " + spec.name() + " from " + spec.folder() + ": " + spec.toJson());
         LoadedBackbone bb = LoadedBackbone.load(model);
         int len = Math.min(maxLength, bb.model().config().maxPositions());
         List<Encoding> trainIn = TaskSplits.encode(bb.tokenizer(), splits.train(), len);
@@ -109,6 +147,7 @@ final class TrainCommand implements Callable<Integer> {
         ExitLayout layout = new ExitLayout(Pooling.fromName(pooling), layerNorm, !perExitPooler);
         MultiExitModel m = mode.equals("joint") ? trainJoint(bb, splits, layout, trainIn, validIn, len)
                 : trainFrozen(bb, splits, layout, trainIn, validIn, len);
+        if (spec != null) m.setTraining(withData(m.training(), spec));
         m.save(out);
         double[] v = m.training().devMetrics();
         StringBuilder per = new StringBuilder();
@@ -117,6 +156,30 @@ final class TrainCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "summary: task=%s mode=%s wall_s=%.1f validation_%s=%s%n", splits.task().name(), mode,
                 (System.nanoTime() - t0) / 1e9, m.training().metric(), per);
         return 0;
+    }
+
+    /** The --data folder's description, or null for a named task; --task or --data is required. */
+    private TsvTaskSpec tsvSpec() {
+        if (data == null) {
+            if (task == null) throw new IllegalArgumentException("name a task (--task sst2, ...) or a labelled TSV folder (--data DIR"
+                    + " --text-column C --label-column L)");
+            if (textColumn != null || labelColumn != null) throw new IllegalArgumentException("--text-column and --label-column go with --data");
+            return null;
+        }
+        if (textColumn == null || labelColumn == null) {
+            throw new IllegalArgumentException("--data " + data + " needs --text-column and --label-column (the header names)");
+        }
+        Path folderName = data.toAbsolutePath().normalize().getFileName();
+        String name = task != null ? task : folderName == null ? "tsv" : folderName.toString();
+        return new TsvTaskSpec(name, data, textColumn, textPairColumn, labelColumn, labelNames, trainFile, devFile, devFraction,
+                TaskSplits.SPLIT_SEED, clean);
+    }
+
+    /** The record with the data description added to its options, where {@link TaskSplits#forModel} finds it. */
+    static TrainingRecord withData(TrainingRecord r, TsvTaskSpec spec) {
+        ObjectNode opts = r.options() instanceof ObjectNode o ? o.deepCopy() : JsonNodeFactory.instance.objectNode();
+        opts.set(TaskSplits.DATA_OPTION, spec.toJson());
+        return new TrainingRecord(r.mode(), r.epochs(), r.learningRate(), r.seed(), r.wallSeconds(), r.metric(), r.devMetrics(), opts);
     }
 
     private int trainConsistentEe(long t0) throws Exception {

@@ -30,11 +30,12 @@ record TrainedModel(Path dir, Offramp library, TaskSplits splits) {
     static TrainedModel load(Path dir, String taskOverride) throws IOException {
         Offramp lib = Offramp.load(dir, Offramp.Options.defaults().withPolicy(Offramp.FULL_DEPTH));
         MultiExitModel m = lib.model();
-        String task = taskOverride != null ? taskOverride : m.task().name();
-        if (!task.equalsIgnoreCase(m.task().name()) && !dev.offramp.data.Tasks.byName(task).name().equals(m.task().name())) {
-            throw new IllegalArgumentException("model " + dir + " was trained for task '" + m.task().name() + "', not '" + task + "'");
+        try {
+            return new TrainedModel(dir, lib, TaskSplits.forModel(m, taskOverride, 0));
+        } catch (IllegalArgumentException e) {
+            lib.close();
+            throw new IllegalArgumentException("model " + dir + ": " + e.getMessage(), e);
         }
-        return new TrainedModel(dir, lib, TaskSplits.load(task, 0));
     }
 
     MultiExitModel model() { return library.model(); }

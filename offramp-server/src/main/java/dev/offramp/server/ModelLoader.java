@@ -3,6 +3,7 @@ package dev.offramp.server;
 import dev.offramp.api.BatchRunner;
 import dev.offramp.api.ModelInfo;
 import dev.offramp.api.Offramp;
+import dev.offramp.onnxruntime.OnnxRuntimeBatchRunner;
 import dev.offramp.onnxruntime.OnnxRuntimeEncoder;
 import dev.offramp.serving.InferenceScheduler;
 import dev.offramp.tokenizer.Encoding;
@@ -35,12 +36,7 @@ final class ModelLoader {
                         Runtime.getRuntime().availableProcessors(), false), offramp.model(), info.labels());
                 runnerToClose = r;
                 runner = r;
-                note = OnnxRuntimeBatchRunner.exact(offramp.model())
-                        ? "ONNX Runtime at full depth on the backbone's published ONNX graph (the model's backbone is"
-                          + " frozen, so these are the model's answers), then the model's last exit"
-                        : "ONNX Runtime at full depth on the backbone's PUBLISHED ONNX graph, then the model's last exit;"
-                          + " the model's backbone was fine-tuned, so the graph has the same size and cost but not its"
-                          + " weights: use this engine to compare speed, not answers";
+                note = OnnxRuntimeBatchRunner.describe(offramp.model());
                 if (!OnnxRuntimeBatchRunner.exact(offramp.model())) LOG.warn("offramp: " + note);
             } else {
                 runner = offramp.earlyExitRunner();

@@ -1,23 +1,23 @@
-package dev.offramp.server;
+package dev.offramp.onnxruntime;
 
 import dev.offramp.api.BatchRunner;
 import dev.offramp.api.Prediction;
 import dev.offramp.exits.ExitHeads;
 import dev.offramp.exits.MultiExitModel;
-import dev.offramp.onnxruntime.OnnxRuntimeEncoder;
 import dev.offramp.tokenizer.Encoding;
 
 import java.util.List;
 
 /**
- * The ONNX Runtime peer behind the same HTTP front and batcher: ONNX Runtime runs the backbone's published
+ * The ONNX Runtime peer as a {@link BatchRunner}, so the server ({@code serve --engine onnxruntime}) and the Spark
+ * stage (engine {@code onnxruntime}) put it behind the same batching as Offramp: ONNX Runtime runs the backbone's published
  * {@code .onnx} to its last hidden state (padded to the batch's longest input, as ORT needs), then the model's
  * pooling and its LAST exit head give the answer, the same head Offramp's full-depth runner uses.
  *
  * <p>Honesty note: ONNX Runtime runs the PUBLISHED backbone graph. For a model trained with a frozen backbone
  * that is exactly the model; for a fine-tuned backbone ({@link MultiExitModel#fineTunedBackbone()} != null) the
  * graph has the same architecture, size and therefore cost, but not the fine-tuned weights, so its answers are
- * not the model's. The server says so in its log and in the model metadata; use this engine to compare speed.
+ * not the model's. {@link #describe} says so in words a server or a job log can show; use this engine to compare speed.
  *
  * <p>Not thread-safe (one head activation buffer), as {@link BatchRunner} allows.
  */
@@ -52,6 +52,16 @@ public final class OnnxRuntimeBatchRunner implements BatchRunner, AutoCloseable 
     /** True when ORT's answers are the model's own (the backbone was not fine-tuned). */
     public static boolean exact(MultiExitModel model) {
         return model.fineTunedBackbone() == null;
+    }
+
+    /** How this engine answers for the model, in one sentence for a log or model metadata (see the class comment). */
+    public static String describe(MultiExitModel model) {
+        return exact(model)
+                ? "ONNX Runtime at full depth on the backbone's published ONNX graph (the model's backbone is"
+                  + " frozen, so these are the model's answers), then the model's last exit"
+                : "ONNX Runtime at full depth on the backbone's PUBLISHED ONNX graph, then the model's last exit;"
+                  + " the model's backbone was fine-tuned, so the graph has the same size and cost but not its"
+                  + " weights: use this engine to compare speed, not answers";
     }
 
     @Override
