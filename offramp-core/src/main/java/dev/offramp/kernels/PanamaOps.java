@@ -125,4 +125,42 @@ final class PanamaOps {
         }
         return s;
     }
+
+    static void scaledProduct(float s, float[] x, int xOff, float[] w, int wOff, float[] out, int oOff, int n) {
+        FloatVector vs = FloatVector.broadcast(S, s);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).mul(vs).mul(FloatVector.fromArray(S, w, wOff + i)).intoArray(out, oOff + i);
+        }
+        for (; i < n; i++) out[oOff + i] = s * x[xOff + i] * w[wOff + i];
+    }
+
+    static void swiglu(float[] gate, int gOff, float[] up, int uOff, float[] out, int oOff, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
+            FloatVector sig = one.add(g.neg().lanewise(VectorOperators.EXP));
+            g.div(sig).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(out, oOff + i);
+        }
+        for (; i < n; i++) {
+            float g = gate[gOff + i];
+            out[oOff + i] = g / (1f + (float) Math.exp(-g)) * up[uOff + i];
+        }
+    }
+
+    static void rotateHalf(float[] x, int off, float[] cos, float[] sin, int csOff, int half) {
+        int i = 0;
+        for (; i <= half - L; i += L) {
+            FloatVector a = FloatVector.fromArray(S, x, off + i), b = FloatVector.fromArray(S, x, off + half + i);
+            FloatVector c = FloatVector.fromArray(S, cos, csOff + i), s = FloatVector.fromArray(S, sin, csOff + i);
+            a.mul(c).sub(b.mul(s)).intoArray(x, off + i);
+            b.mul(c).add(a.mul(s)).intoArray(x, off + half + i);
+        }
+        for (; i < half; i++) {
+            float a = x[off + i], b = x[off + half + i], c = cos[csOff + i], s = sin[csOff + i];
+            x[off + i] = a * c - b * s;
+            x[off + half + i] = b * c + a * s;
+        }
+    }
 }

@@ -56,4 +56,23 @@ public final class ScalarOps {
         }
         return s;
     }
+
+    public static void scaledProduct(float s, float[] x, int xOff, float[] w, int wOff, float[] out, int oOff, int n) {
+        for (int i = 0; i < n; i++) out[oOff + i] = s * x[xOff + i] * w[wOff + i];
+    }
+
+    public static void swiglu(float[] gate, int gOff, float[] up, int uOff, float[] out, int oOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[gOff + i];
+            out[oOff + i] = g / (1f + (float) Math.exp(-g)) * up[uOff + i];
+        }
+    }
+
+    public static void rotateHalf(float[] x, int off, float[] cos, float[] sin, int csOff, int half) {
+        for (int i = 0; i < half; i++) {
+            float a = x[off + i], b = x[off + half + i], c = cos[csOff + i], s = sin[csOff + i];
+            x[off + i] = a * c - b * s;
+            x[off + half + i] = b * c + a * s;
+        }
+    }
 }

@@ -65,4 +65,29 @@ public final class VectorOps {
     public static float expSub(float[] x, int off, int n, float shift) {
         return KernelConfig.VECTOR ? PanamaOps.expSub(x, off, n, shift) : ScalarOps.expSub(x, off, n, shift);
     }
+
+    /** out[oOff+i] = s·x[xOff+i]·w[wOff+i]: the last step of an RMSNorm (s = 1/rms, w the gain). */
+    public static void scaledProduct(float s, float[] x, int xOff, float[] w, int wOff, float[] out, int oOff, int n) {
+        if (KernelConfig.VECTOR) PanamaOps.scaledProduct(s, x, xOff, w, wOff, out, oOff, n);
+        else ScalarOps.scaledProduct(s, x, xOff, w, wOff, out, oOff, n);
+    }
+
+    /**
+     * out[oOff+i] = silu(gate[gOff+i]) · up[uOff+i], silu(g) = g / (1 + e^−g): the SwiGLU feed-forward of
+     * Llama-family decoders. out may be the gate or the up array at the same offset (in place).
+     */
+    public static void swiglu(float[] gate, int gOff, float[] up, int uOff, float[] out, int oOff, int n) {
+        if (KernelConfig.VECTOR) PanamaOps.swiglu(gate, gOff, up, uOff, out, oOff, n);
+        else ScalarOps.swiglu(gate, gOff, up, uOff, out, oOff, n);
+    }
+
+    /**
+     * Rotary position embedding in the "rotate half" layout of Hugging Face Llama checkpoints, in place on one
+     * head of 2·half values: for i < half, (x[i], x[i+half]) turns by the angle whose cos and sin are
+     * cos[csOff+i], sin[csOff+i]: x[i] ← x[i]·c − x[i+half]·s, x[i+half] ← x[i+half]·c + x[i]·s.
+     */
+    public static void rotateHalf(float[] x, int off, float[] cos, float[] sin, int csOff, int half) {
+        if (KernelConfig.VECTOR) PanamaOps.rotateHalf(x, off, cos, sin, csOff, half);
+        else ScalarOps.rotateHalf(x, off, cos, sin, csOff, half);
+    }
 }

@@ -82,4 +82,57 @@ class VectorOpsTest {
         assertEquals(sumWant, sumGot, 4e-6f * sumWant + 1e-30f, "expSub sum n=" + n);
         if (n > 0) assertEquals(ScalarOps.max(want, yOff, n), 1f, "exp(max − max) = 1");
     }
+
+    @ParameterizedTest
+    @MethodSource("lengths")
+    void decoderOpsMatchScalar(int n) {
+        int xOff = 2, wOff = 5, oOff = 1;
+        float[] x = random(n + xOff, 11L * n + 1), w = random(n + wOff, 11L * n + 2), out0 = random(n + oOff + 2, 11L * n + 3);
+
+        float[] want = out0.clone(), got = out0.clone();
+        ScalarOps.scaledProduct(0.37f, x, xOff, w, wOff, want, oOff, n);
+        VectorOps.scaledProduct(0.37f, x, xOff, w, wOff, got, oOff, n);
+        assertArrayEquals(want, got, "scaledProduct n=" + n);
+        for (int i = 0; i < n; i++) assertEquals(0.37f * x[xOff + i] * w[wOff + i], want[oOff + i], "definition at " + i);
+
+        // gates over a wide range, so both tails of the sigmoid run
+        float[] gate = random(n + xOff, 11L * n + 4);
+        for (int i = 0; i < gate.length; i++) gate[i] *= 6f;
+        want = out0.clone();
+        got = out0.clone();
+        ScalarOps.swiglu(gate, xOff, w, wOff, want, oOff, n);
+        VectorOps.swiglu(gate, xOff, w, wOff, got, oOff, n);
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 4e-6f * Math.abs(want[i]) + 1e-30f, "swiglu n=" + n + " at " + i);
+        }
+        for (int i = 0; i < n; i++) {
+            double g = gate[xOff + i], silu = g / (1 + Math.exp(-g));
+            assertEquals(silu * w[wOff + i], want[oOff + i], 1e-5 * Math.abs(silu * w[wOff + i]) + 1e-7, "silu·up at " + i);
+        }
+        got = gate.clone();  // in place: out is the gate array
+        VectorOps.swiglu(got, xOff, w, wOff, got, xOff, n);
+        for (int i = 0; i < n; i++) assertEquals(want[oOff + i], got[xOff + i], 4e-6f * Math.abs(want[oOff + i]) + 1e-30f);
+
+        // rotate-half on one head of 2n values, angles from position 7
+        int half = n, csOff = 3;
+        float[] head = random(2 * half + xOff, 11L * n + 5), cos = new float[half + csOff], sin = new float[half + csOff];
+        for (int i = 0; i < half; i++) {
+            double angle = 7 * Math.pow(10000, -(double) i / Math.max(1, half));
+            cos[csOff + i] = (float) Math.cos(angle);
+            sin[csOff + i] = (float) Math.sin(angle);
+        }
+        want = head.clone();
+        got = head.clone();
+        ScalarOps.rotateHalf(want, xOff, cos, sin, csOff, half);
+        VectorOps.rotateHalf(got, xOff, cos, sin, csOff, half);
+        assertArrayEquals(want, got, "rotateHalf n=" + n);
+        for (int i = 0; i < half; i++) {
+            double a = head[xOff + i], b = head[xOff + half + i];
+            // a rotation keeps the length of each pair
+            double before = a * a + b * b, after = (double) want[xOff + i] * want[xOff + i]
+                    + (double) want[xOff + half + i] * want[xOff + half + i];
+            assertEquals(before, after, 1e-5 * before + 1e-7, "rotation keeps the norm at " + i);
+            assertEquals(a * cos[csOff + i] - b * sin[csOff + i], want[xOff + i], 1e-6);
+        }
+    }
 }
