@@ -13,7 +13,17 @@ final class Progress implements AutoCloseable {
     Progress(String task, long total, String unit) {
         bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setUnit(" " + unit, 1)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed()
-                .continuousUpdate().setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build();
+                .continuousUpdate().setConsumer(consumer()).build();
+    }
+
+    /**
+     * On a terminal the bar fits its width; redirected to a log there is no width to ask for and the library's
+     * fallback cut off the status text (loss, tokens/s), so a log gets wide lines.
+     */
+    private static me.tongfei.progressbar.ConsoleProgressBarConsumer consumer() {
+        return System.console() != null && System.console().isTerminal()
+                ? new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)
+                : new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err, 160);
     }
 
     void stepTo(long n) {
