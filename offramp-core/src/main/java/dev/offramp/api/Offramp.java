@@ -95,6 +95,17 @@ public final class Offramp implements AutoCloseable {
         this.backboneOnnxFile = backboneOnnxFile;
     }
 
+    /**
+     * The engine's layers use the Vector API directly (only the GEMM and vector kernels have scalar twins), so a JVM
+     * without the module would fail later with a bare NoClassDefFoundError; say what to do instead.
+     */
+    private static void requireVectorModule() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            throw new IllegalStateException("Offramp needs the Vector API module: start java with "
+                    + "--add-modules jdk.incubator.vector");
+        }
+    }
+
     /** Loads a model folder with {@link Options#defaults()}. */
     public static Offramp load(Path modelDir) throws IOException {
         return load(modelDir, Options.defaults());
@@ -109,6 +120,7 @@ public final class Offramp implements AutoCloseable {
      */
     public static Offramp load(Path modelDir, Options options) throws IOException {
         Objects.requireNonNull(options, "options");
+        requireVectorModule();
         MultiExitModel model = MultiExitModel.load(modelDir);
         ExitCriterion criterion = criterion(modelDir, options);  // before the backbone: fail fast on a missing file
         int layers = model.heads().layers;

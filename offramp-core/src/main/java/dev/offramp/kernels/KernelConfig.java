@@ -2,8 +2,9 @@ package dev.offramp.kernels;
 
 /**
  * Picks the vector or the scalar kernels once, at class-load time, and says why on stderr when it falls back.
- * The Vector API classes are only touched after this check, so the engine still runs (slowly) on a JVM started
- * without {@code --add-modules jdk.incubator.vector}.
+ * The kernels here touch the Vector API only after this check, so they (and their tests) run without
+ * {@code --add-modules jdk.incubator.vector}; the model's layers (LayerNorm, GELU, attention) use it directly and
+ * need the module, which {@code Offramp.load} checks with a message that names the flag.
  */
 final class KernelConfig {
     private KernelConfig() {}
