@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
                 "  bench spark   Spark early exit vs full depth, ONNX Runtime and a single JVM"},
         subcommands = {CommandLine.HelpCommand.class, VerifyCommand.class, BenchCommand.class, TrainCommand.class,
                 ExitsCommand.class, EvalCommand.class, ReportCommand.class, DemoCommand.class, EncodeCommand.class,
-                ClassifyCommand.class, HardnessCommand.class, ServeCommand.class, FillMaskCommand.class})
+                ClassifyCommand.class, HardnessCommand.class, ServeCommand.class, FillMaskCommand.class,
+                TrainLmCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -22,4 +22,32 @@ public final class RmsNorm {
             VectorOps.scaledProduct(rs, in, o, weight, 0, out, o, c);
         }
     }
+
+    /**
+     * Backward of {@link #forward} for rows [r0, r1): dIn += ∂loss/∂in. With g = dOut ⊙ w and s = 1/rms,
+     * dIn = s·g − x·s³·(g·x)/c: the second term is the pull of the shared scale on every input of the row.
+     * The weight's gradient sums over rows, so it is {@link #backwardWeight}, split by columns.
+     *
+     * @param rstd    what forward stored
+     * @param scratch at least c floats, private to the calling thread
+     */
+    public static void backward(float[] dIn, float[] dOut, float[] in, float[] rstd, float[] weight, int r0, int r1,
+                                int c, float[] scratch) {
+        for (int r = r0; r < r1; r++) {
+            int o = r * c;
+            float rs = rstd[r];
+            VectorOps.scaledProduct(1f, dOut, o, weight, 0, scratch, 0, c);
+            float gx = VectorOps.dot(scratch, 0, in, o, c);
+            VectorOps.axpy(rs, scratch, 0, dIn, o, c);
+            VectorOps.axpy(-rs * rs * rs * gx / c, in, o, dIn, o, c);
+        }
+    }
+
+    /** dWeight[j] += Σ_r dOut[r, j]·in[r, j]·rstd[r] over rows [r0, r1), columns [c0, c1). */
+    public static void backwardWeight(float[] dWeight, float[] dOut, float[] in, float[] rstd, int r0, int r1,
+                                      int c0, int c1, int c) {
+        for (int r = r0; r < r1; r++) {
+            VectorOps.addScaledProduct(rstd[r], dOut, r * c + c0, in, r * c + c0, dWeight, c0, c1 - c0);
+        }
+    }
 }

@@ -65,4 +65,13 @@ public final class Rope {
             }
         }
     }
+
+    /**
+     * Backward of {@link #forward}: a rotation's transpose turns the other way, so the gradient of the rotated
+     * values is rotated back by −angle, in place. Pass the sin table negated ({@code negSin}, same layout).
+     */
+    public static void backward(float[] dx, int off, int stride, int heads, int headDim, float[] cos, float[] negSin,
+                                int r0, int r1) {
+        forward(dx, off, stride, heads, headDim, cos, negSin, r0, r1);
+    }
 }

@@ -13,4 +13,15 @@ public final class SwiGlu {
     public static void forward(float[] out, float[] gateUp, int r0, int r1, int i) {
         for (int r = r0; r < r1; r++) VectorOps.swiglu(gateUp, r * 2 * i, gateUp, r * 2 * i + i, out, r * i, i);
     }
+
+    /**
+     * Backward of {@link #forward} for rows [r0, r1): dGateUp (rows, 2I) = [∂loss/∂gate | ∂loss/∂up] from dOut
+     * (rows, I); overwrites.
+     */
+    public static void backward(float[] dGateUp, float[] dOut, float[] gateUp, int r0, int r1, int i) {
+        for (int r = r0; r < r1; r++) {
+            int g = r * 2 * i;
+            VectorOps.swigluBackward(gateUp, g, gateUp, g + i, dOut, r * i, dGateUp, g, dGateUp, g + i, i);
+        }
+    }
 }

@@ -163,4 +163,32 @@ final class PanamaOps {
             x[off + half + i] = b * c + a * s;
         }
     }
+
+    static void addScaledProduct(float s, float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, int n) {
+        FloatVector vs = FloatVector.broadcast(S, s);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).mul(vs).fma(FloatVector.fromArray(S, w, wOff + i),
+                    FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += s * x[xOff + i] * w[wOff + i];
+    }
+
+    static void swigluBackward(float[] gate, int gOff, float[] up, int uOff, float[] dOut, int dOff,
+                               float[] dGate, int dgOff, float[] dUp, int duOff, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector g = FloatVector.fromArray(S, gate, gOff + i), d = FloatVector.fromArray(S, dOut, dOff + i);
+            FloatVector sig = one.div(one.add(g.neg().lanewise(VectorOperators.EXP)));
+            FloatVector dsilu = sig.mul(g.mul(one.sub(sig)).add(one));
+            d.mul(FloatVector.fromArray(S, up, uOff + i)).mul(dsilu).intoArray(dGate, dgOff + i);
+            d.mul(g).mul(sig).intoArray(dUp, duOff + i);
+        }
+        for (; i < n; i++) {
+            float g = gate[gOff + i], sig = 1f / (1f + (float) Math.exp(-g)), d = dOut[dOff + i];
+            dGate[dgOff + i] = d * up[uOff + i] * sig * (1f + g * (1f - sig));
+            dUp[duOff + i] = d * g * sig;
+        }
+    }
 }

@@ -75,4 +75,17 @@ public final class ScalarOps {
             x[off + half + i] = b * c + a * s;
         }
     }
+
+    public static void addScaledProduct(float s, float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] += s * x[xOff + i] * w[wOff + i];
+    }
+
+    public static void swigluBackward(float[] gate, int gOff, float[] up, int uOff, float[] dOut, int dOff,
+                                      float[] dGate, int dgOff, float[] dUp, int duOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[gOff + i], sig = 1f / (1f + (float) Math.exp(-g)), d = dOut[dOff + i];
+            dGate[dgOff + i] = d * up[uOff + i] * sig * (1f + g * (1f - sig));
+            dUp[duOff + i] = d * g * sig;
+        }
+    }
 }

@@ -90,4 +90,20 @@ public final class VectorOps {
         if (KernelConfig.VECTOR) PanamaOps.rotateHalf(x, off, cos, sin, csOff, half);
         else ScalarOps.rotateHalf(x, off, cos, sin, csOff, half);
     }
+
+    /** y[yOff+i] += s·x[xOff+i]·w[wOff+i] (e.g. a norm gain's gradient, row by row). */
+    public static void addScaledProduct(float s, float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, int n) {
+        if (KernelConfig.VECTOR) PanamaOps.addScaledProduct(s, x, xOff, w, wOff, y, yOff, n);
+        else ScalarOps.addScaledProduct(s, x, xOff, w, wOff, y, yOff, n);
+    }
+
+    /**
+     * Backward of {@link #swiglu}: with h = silu(g)·u and σ = 1/(1 + e^−g), writes
+     * dGate = dOut·u·σ·(1 + g·(1 − σ)) and dUp = dOut·silu(g) (overwrites; they may not alias the inputs).
+     */
+    public static void swigluBackward(float[] gate, int gOff, float[] up, int uOff, float[] dOut, int dOff,
+                                      float[] dGate, int dgOff, float[] dUp, int duOff, int n) {
+        if (KernelConfig.VECTOR) PanamaOps.swigluBackward(gate, gOff, up, uOff, dOut, dOff, dGate, dgOff, dUp, duOff, n);
+        else ScalarOps.swigluBackward(gate, gOff, up, uOff, dOut, dOff, dGate, dgOff, dUp, duOff, n);
+    }
 }

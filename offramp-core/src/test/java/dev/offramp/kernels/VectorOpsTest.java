@@ -135,4 +135,39 @@ class VectorOpsTest {
             assertEquals(a * cos[csOff + i] - b * sin[csOff + i], want[xOff + i], 1e-6);
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("lengths")
+    void trainingOpsMatchScalar(int n) {
+        int xOff = 3, wOff = 1, oOff = 2;
+        float[] x = random(n + xOff, 13L * n + 1), w = random(n + wOff, 13L * n + 2), y0 = random(n + oOff + 1, 13L * n + 3);
+        float[] want = y0.clone(), got = y0.clone();
+        ScalarOps.addScaledProduct(-0.61f, x, xOff, w, wOff, want, oOff, n);
+        VectorOps.addScaledProduct(-0.61f, x, xOff, w, wOff, got, oOff, n);
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 2e-6f * (Math.abs(want[i]) + Math.abs(y0[i])) + 1e-30f, "addScaledProduct n=" + n + " at " + i);
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(y0[oOff + i] - 0.61 * x[xOff + i] * w[wOff + i], want[oOff + i], 1e-5, "definition at " + i);
+        }
+
+        // swiglu' against its scalar twin and against central differences of silu(g)·u in double
+        float[] gate = random(n + xOff, 13L * n + 4), up = random(n + wOff, 13L * n + 5), dOut = random(n, 13L * n + 6);
+        for (int i = 0; i < gate.length; i++) gate[i] *= 6f;
+        float[] dgWant = new float[n + oOff], duWant = new float[n + 1], dgGot = new float[n + oOff], duGot = new float[n + 1];
+        ScalarOps.swigluBackward(gate, xOff, up, wOff, dOut, 0, dgWant, oOff, duWant, 1, n);
+        VectorOps.swigluBackward(gate, xOff, up, wOff, dOut, 0, dgGot, oOff, duGot, 1, n);
+        for (int i = 0; i < n; i++) {
+            assertEquals(dgWant[oOff + i], dgGot[oOff + i], 4e-6f * Math.abs(dgWant[oOff + i]) + 1e-7f, "dGate n=" + n + " at " + i);
+            assertEquals(duWant[1 + i], duGot[1 + i], 4e-6f * Math.abs(duWant[1 + i]) + 1e-7f, "dUp n=" + n + " at " + i);
+            double g = gate[xOff + i], u = up[wOff + i], e = 1e-6;
+            double fdGate = dOut[i] * (silu(g + e) - silu(g - e)) / (2 * e) * u, fdUp = dOut[i] * silu(g);
+            assertEquals(fdGate, dgWant[oOff + i], 1e-5 * (1 + Math.abs(fdGate)), "dGate vs finite differences at " + g);
+            assertEquals(fdUp, duWant[1 + i], 1e-5 * (1 + Math.abs(fdUp)), "dUp at " + g);
+        }
+    }
+
+    private static double silu(double g) {
+        return g / (1 + Math.exp(-g));
+    }
 }

@@ -37,6 +37,25 @@ public final class BpeTokenizerWriter {
         QWEN2
     }
 
+    /** The pre_tokenizer node of a style's tokenizer.json. */
+    private static ObjectNode preTokenizerJson(ObjectMapper json, Style style) {
+        ObjectNode byteLevel = json.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", false)
+                .put("trim_offsets", style != Style.QWEN2).put("use_regex", style == Style.GPT2);
+        if (style == Style.GPT2) return byteLevel;
+        ObjectNode seq = json.createObjectNode().put("type", "Sequence");
+        ArrayNode steps = seq.putArray("pretokenizers");
+        ObjectNode split = steps.addObject().put("type", "Split");
+        split.putObject("pattern").put("Regex", style == Style.LLAMA3 ? LLAMA3_PATTERN : QWEN2_PATTERN);
+        split.put("behavior", "Isolated").put("invert", false);
+        steps.add(byteLevel);
+        return seq;
+    }
+
+    /** The pre-tokenizer a tokenizer written in this style will use, built from the same JSON. */
+    static PreTokenizer preTokenizer(Style style) {
+        return PreTokenizer.fromJson(preTokenizerJson(new ObjectMapper(), style), "BpeTokenizerWriter " + style);
+    }
+
     /**
      * @param vocab    vocabulary entries in id order (byte-level characters: see {@link ByteLevel})
      * @param merges   merges in rank order, each two entries whose concatenation is in the vocabulary
@@ -60,18 +79,7 @@ public final class BpeTokenizerWriter {
         if (style == Style.QWEN2) root.putObject("normalizer").put("type", "NFC");
         else root.putNull("normalizer");
 
-        ObjectNode byteLevel = json.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", false)
-                .put("trim_offsets", style != Style.QWEN2).put("use_regex", style == Style.GPT2);
-        if (style == Style.GPT2) {
-            root.set("pre_tokenizer", byteLevel);
-        } else {
-            ObjectNode seq = root.putObject("pre_tokenizer").put("type", "Sequence");
-            ArrayNode steps = seq.putArray("pretokenizers");
-            ObjectNode split = steps.addObject().put("type", "Split");
-            split.putObject("pattern").put("Regex", style == Style.LLAMA3 ? LLAMA3_PATTERN : QWEN2_PATTERN);
-            split.put("behavior", "Isolated").put("invert", false);
-            steps.add(byteLevel);
-        }
+        root.set("pre_tokenizer", preTokenizerJson(json, style));
 
         ObjectNode byteLevelPost = json.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", true)
                 .put("trim_offsets", false).put("use_regex", true);

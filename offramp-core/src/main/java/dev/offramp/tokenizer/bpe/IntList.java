@@ -16,6 +16,10 @@ final class IntList {
         for (int v : vs) add(v);
     }
 
+    int get(int i) {
+        return a[i];
+    }
+
     int size() {
         return size;
     }
