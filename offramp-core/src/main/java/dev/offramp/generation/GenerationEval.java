@@ -1,0 +1,96 @@
+package dev.offramp.generation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * eval-gen: one criterion against full depth on held-out text, same engine, same run.
+ * <ul>
+ *   <li>generation: greedy continuations of held-out prompts, full depth and early exit interleaved prompt by
+ *       prompt (after one warm-up of each); tokens/s counts the tokens decoded after the prompt over the time of
+ *       those steps (batch 1); mean exit layer over the same tokens; token match rate = positions where the two
+ *       continuations agree over the longer one's length; ROUGE-L F1 on token ids, averaged over prompts;</li>
+ *   <li>perplexity: teacher forcing on held-out documents, each token's distribution from its exit layer (with the
+ *       KV of the skipped layers as the mode gives it), against full depth.</li>
+ * </ul>
+ */
+public final class GenerationEval {
+    private GenerationEval() {}
+
+    /** prompts × promptTokens → maxTokens each; perplexity on pplDocs documents of up to pplTokens. */
+    public record Options(int prompts, int promptTokens, int maxTokens, int pplDocs, int pplTokens, KvMode mode) {}
+
+    public record Report(String policy, double tokensPerSecond, double fullTokensPerSecond, double meanExitLayer,
+                         int layers, double tokenMatch, double rougeL, double ppl, double fullPpl, int prompts,
+                         long tokens) {
+        public double speedup() {
+            return tokensPerSecond / fullTokensPerSecond;
+        }
+
+        /** The last line of eval-gen. */
+        public String summary() {
+            return String.format(Locale.ROOT, "summary: policy=%s tokens_per_s=%.1f full_tokens_per_s=%.1f speedup=%.3f"
+                            + " mean_exit_layer=%.3f rougeL_vs_full=%.4f ppl=%.3f full_ppl=%.3f", policy, tokensPerSecond,
+                    fullTokensPerSecond, speedup(), meanExitLayer, rougeL, ppl, fullPpl);
+        }
+    }
+
+    /** Held-out token sequences (BOS first) long enough to give a prompt of promptTokens and something after it. */
+    public static List<int[]> prompts(List<int[]> docs, int count, int promptTokens) {
+        List<int[]> out = new ArrayList<>();
+        for (int[] d : docs) {
+            if (out.size() == count) break;
+            if (d.length >= promptTokens + 4) out.add(java.util.Arrays.copyOf(d, promptTokens));
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("no held-out document has " + (promptTokens + 4) + " tokens");
+        return out;
+    }
+
+    public static Report run(EarlyExitDecoder d, String policyName, TokenExitCriterion c, List<int[]> promptList,
+                             List<int[]> pplDocs, Options o) {
+        int longest = promptList.stream().mapToInt(p -> p.length).max().orElse(1);
+        EarlyExitDecoder.Session s = d.newSession(longest + o.maxTokens(), longest);
+        TokenExitCriterion full = TokenCriteria.full();
+        d.generate(s, promptList.get(0), o.maxTokens(), full, o.mode(), null);     // warm-up
+        d.generate(s, promptList.get(0), o.maxTokens(), c, o.mode(), null);
+        long fullNanos = 0, earlyNanos = 0, fullSteps = 0, earlySteps = 0, layerSum = 0, match = 0, positions = 0;
+        double rouge = 0;
+        for (int[] p : promptList) {
+            EarlyExitDecoder.Generated f = d.generate(s, p, o.maxTokens(), full, o.mode(), null);
+            EarlyExitDecoder.Generated e = d.generate(s, p, o.maxTokens(), c, o.mode(), null);
+            fullNanos += f.decodeNanos();
+            earlyNanos += e.decodeNanos();
+            fullSteps += f.tokens().length - 1;
+            earlySteps += e.tokens().length - 1;
+            for (int i = 1; i < e.exitLayers().length; i++) layerSum += e.exitLayers()[i];
+            int n = Math.max(f.tokens().length, e.tokens().length);
+            for (int i = 0; i < Math.min(f.tokens().length, e.tokens().length); i++) if (f.tokens()[i] == e.tokens()[i]) match++;
+            positions += n;
+            rouge += RougeL.f1(e.tokens(), f.tokens());
+        }
+        double[] ppl = perplexities(d, c, pplDocs, o);
+        return new Report(policyName, earlySteps / (earlyNanos / 1e9), fullSteps / (fullNanos / 1e9),
+                (double) layerSum / Math.max(1, earlySteps), d.model().config().layers(), (double) match / positions,
+                rouge / promptList.size(), ppl[0], ppl[1], promptList.size(), earlySteps);
+    }
+
+    /** {early-exit perplexity, full-depth perplexity} on the documents, the first token as the prompt. */
+    static double[] perplexities(EarlyExitDecoder d, TokenExitCriterion c, List<int[]> docs, Options o) {
+        EarlyExitDecoder.Session s = d.newSession(o.pplTokens(), 1);
+        double early = 0, full = 0;
+        long count = 0;
+        int used = 0;
+        for (int[] doc : docs) {
+            if (used == o.pplDocs()) break;
+            if (doc.length < 2) continue;
+            int n = Math.min(doc.length, o.pplTokens());
+            int[] prompt = {doc[0]}, text = java.util.Arrays.copyOfRange(doc, 1, n);
+            early += d.force(s, prompt, text, c, o.mode()).nll();
+            full += d.force(s, prompt, text, TokenCriteria.full(), o.mode()).nll();
+            count += text.length;
+            used++;
+        }
+        return new double[]{Math.exp(early / count), Math.exp(full / count)};
+    }
+}

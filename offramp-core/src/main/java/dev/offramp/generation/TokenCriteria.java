@@ -1,0 +1,132 @@
+package dev.offramp.generation;
+
+import java.util.Locale;
+
+/**
+ * The token-level criteria: CALM's three confidence measures (Schuster et al. 2022), each a threshold on one number,
+ * static and oracle as bounds, and ConsistentEE's learned policy.
+ */
+public final class TokenCriteria {
+    private TokenCriteria() {}
+
+    /** Names {@link #of} accepts. */
+    public static final String TOP_PROB = "top-prob", TOP_MARGIN = "top-margin", SATURATION = "saturation",
+            STATIC = "static", ORACLE = "oracle", CONSISTENTEE = "consistentee", FULL = "full";
+
+    /** Exits when the exit's softmax top-1 probability reaches tau. */
+    public record TopProb(double tau) implements TokenExitCriterion {
+        public String name() { return TOP_PROB; }
+        public String describe() { return fmt(name(), "tau", tau); }
+        public double threshold() { return tau; }
+        public boolean exitAfter(LayerSignals s) {
+            return TokenMath.topTwoProbabilities(s.logits())[0] >= tau;
+        }
+    }
+
+    /** Exits when top-1 minus top-2 softmax probability reaches tau (CALM's "softmax response" in its final form). */
+    public record TopMargin(double tau) implements TokenExitCriterion {
+        public String name() { return TOP_MARGIN; }
+        public String describe() { return fmt(name(), "tau", tau); }
+        public double threshold() { return tau; }
+        public boolean exitAfter(LayerSignals s) {
+            double[] p = TokenMath.topTwoProbabilities(s.logits());
+            return p[0] - p[1] >= tau;
+        }
+    }
+
+    /**
+     * Exits when the hidden state has saturated: cos(h_l, h_{l−1}) reaches tau (h_0 the embedding). Needs no LM
+     * head, so it is the cheapest of CALM's three.
+     */
+    public record Saturation(double tau) implements TokenExitCriterion {
+        public String name() { return SATURATION; }
+        public String describe() { return fmt(name(), "tau", tau); }
+        public double threshold() { return tau; }
+        public boolean exitAfter(LayerSignals s) {
+            return TokenMath.cosine(s.hidden(), s.previousHidden(), s.previousHidden().length) >= tau;
+        }
+    }
+
+    /** Every generated token exits after a fixed layer (the layer count L = full depth). */
+    public record Static(int layer) implements TokenExitCriterion {
+        public Static {
+            if (layer < 1) throw new IllegalArgumentException("static exit layer must be >= 1, got " + layer);
+        }
+        public String name() { return layer == Integer.MAX_VALUE ? FULL : STATIC; }
+        public String describe() { return layer == Integer.MAX_VALUE ? FULL : STATIC + "(layer=" + layer + ")"; }
+        public double threshold() { return layer; }
+        public boolean exitAfter(LayerSignals s) {
+            return s.layer() >= layer;
+        }
+    }
+
+    /** Full depth for every token: the reference every criterion is compared against. */
+    public static TokenExitCriterion full() {
+        return new Static(Integer.MAX_VALUE);
+    }
+
+    /**
+     * The first layer whose greedy token equals the full-depth token: the fewest layers any criterion could use
+     * without changing a single token on this path (an upper bound on agreement, a lower bound on depth).
+     */
+    public record Oracle() implements TokenExitCriterion {
+        public String name() { return ORACLE; }
+        public String describe() { return ORACLE; }
+        public double threshold() { return Double.NaN; }
+        public boolean needsFullDepthToken() { return true; }
+        public boolean exitAfter(LayerSignals s) {
+            return TokenMath.argmax(s.logits()) == s.fullDepthToken();
+        }
+    }
+
+    /** ConsistentEE: exits at the first layer whose policy gives π_l(normed h_l) ≥ tau (0.5 by default). */
+    public record ConsistentEe(ExitPolicies policies, double tau) implements TokenExitCriterion {
+        public String name() { return CONSISTENTEE; }
+        public String describe() { return fmt(name(), "tau", tau); }
+        public double threshold() { return tau; }
+        public boolean exitAfter(LayerSignals s) {
+            return policies.exitProbability(s.layer(), s.normed(), 0) >= tau;
+        }
+    }
+
+    /**
+     * A criterion by name and knob: top-prob / top-margin / saturation / consistentee with a threshold, static with a
+     * layer, oracle and full with none. policies may be null unless the name is consistentee.
+     */
+    public static TokenExitCriterion of(String name, double knob, ExitPolicies policies) {
+        return switch (name) {
+            case TOP_PROB -> new TopProb(knob);
+            case TOP_MARGIN -> new TopMargin(knob);
+            case SATURATION -> new Saturation(knob);
+            case STATIC -> new Static((int) knob);
+            case ORACLE -> new Oracle();
+            case FULL -> full();
+            case CONSISTENTEE -> {
+                if (policies == null) throw new IllegalArgumentException("consistentee needs trained exit policies (train-lm-policy)");
+                yield new ConsistentEe(policies, knob);
+            }
+            default -> throw new IllegalArgumentException("unknown token exit criterion '" + name + "' (available: "
+                    + String.join(", ", TOP_PROB, TOP_MARGIN, SATURATION, STATIC, ORACLE, CONSISTENTEE, FULL) + ")");
+        };
+    }
+
+    /** The knobs a calibration sweeps for a criterion, loosest last. */
+    public static double[] sweep(String name, int layers) {
+        return switch (name) {
+            case TOP_PROB -> new double[]{0.99, 0.97, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2};
+            case TOP_MARGIN -> new double[]{0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05};
+            case SATURATION -> new double[]{0.999, 0.995, 0.99, 0.98, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7, 0.5};
+            case CONSISTENTEE -> new double[]{0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1};
+            case STATIC -> {
+                double[] k = new double[layers];
+                for (int i = 0; i < layers; i++) k[i] = layers - i;
+                yield k;
+            }
+            default -> throw new IllegalArgumentException(name + " has no knob to calibrate");
+        };
+    }
+
+    private static String fmt(String name, String knob, double v) {
+        return String.format(Locale.ROOT, "%s(%s=%s)", name, knob, v);
+    }
+}
