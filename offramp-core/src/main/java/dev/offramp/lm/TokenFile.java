@@ -38,6 +38,20 @@ public final class TokenFile {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** The tokens, whatever produced them (for tools that read a finished run's cache); throws when missing. */
+    public static int[] read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new IOException(file + " is missing (the token cache of a train-lm run)");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+            while (head.hasRemaining() && ch.read(head) >= 0) { }
+            head.flip();
+            if (head.remaining() < HEADER || head.getInt() != MAGIC || head.getInt() != VERSION) {
+                throw new IOException(file + " is not a token file (magic/version)");
+            }
+            return readIfCurrent(file, head.getLong());
+        }
+    }
+
     /** The tokens, or null when the file is missing or was made from something else (another fingerprint). */
     public static int[] readIfCurrent(Path file, long fingerprint) throws IOException {
         if (!Files.isRegularFile(file)) return null;

@@ -1,0 +1,41 @@
+package dev.offramp.generation;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class GenerationEvalTest {
+    static final Pattern SUMMARY = Pattern.compile("summary: policy=(\\S+) tokens_per_s=([0-9.]+) full_tokens_per_s=([0-9.]+)"
+            + " speedup=([0-9.]+) mean_exit_layer=([0-9.]+) rougeL_vs_full=([0-9.]+) ppl=([0-9.]+) full_ppl=([0-9.]+)");
+
+    @Test
+    void summaryLineAndWhatItMeasures() {
+        EarlyExitDecoder d = TinyLm.decoder();
+        List<int[]> docs = TinyLm.heldOut(200);
+        List<int[]> prompts = GenerationEval.prompts(docs, 4, 10);
+        GenerationEval.Options o = new GenerationEval.Options(4, 10, 12, 4, 48, KvMode.PROPAGATE);
+
+        GenerationEval.Report full = GenerationEval.run(d, "full", TokenCriteria.full(), prompts, docs, o);
+        assertEquals(1.0, full.rougeL(), 1e-12);
+        assertEquals(1.0, full.tokenMatch(), 1e-12);
+        assertEquals(TinyLm.LAYERS, full.meanExitLayer(), 1e-12);
+        assertEquals(full.fullPpl(), full.ppl(), 1e-9);
+
+        GenerationEval.Report first = GenerationEval.run(d, "static", new TokenCriteria.Static(1), prompts, docs, o);
+        assertEquals(1.0, first.meanExitLayer(), 1e-12);
+        assertTrue(first.rougeL() < 1, "one layer of four changes some tokens");
+        assertTrue(first.ppl() > first.fullPpl(), first.summary());
+        assertEquals(full.fullPpl(), first.fullPpl(), 1e-9);
+
+        Matcher m = SUMMARY.matcher(first.summary());
+        assertTrue(m.matches(), first.summary());
+        assertEquals("static", m.group(1));
+        double x = Double.parseDouble(m.group(2)), y = Double.parseDouble(m.group(3));
+        assertEquals(x / y, Double.parseDouble(m.group(4)), 0.002 + 0.01 * x / y);
+        assertEquals(first.rougeL(), Double.parseDouble(m.group(6)), 1e-4);
+    }
+}
