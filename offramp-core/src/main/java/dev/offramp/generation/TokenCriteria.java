@@ -13,6 +13,18 @@ public final class TokenCriteria {
     public static final String TOP_PROB = "top-prob", TOP_MARGIN = "top-margin", SATURATION = "saturation",
             STATIC = "static", ORACLE = "oracle", CONSISTENTEE = "consistentee", FULL = "full";
 
+    /** Every name, in the order the help lists them. */
+    public static final java.util.List<String> NAMES = java.util.List.of(TOP_PROB, TOP_MARGIN, SATURATION, STATIC, ORACLE,
+            CONSISTENTEE, FULL);
+
+    /** Throws, listing the known names, unless name is one of them. */
+    public static String requireKnown(String name) {
+        if (!NAMES.contains(name)) {
+            throw new IllegalArgumentException("unknown token exit criterion '" + name + "' (available: " + String.join(", ", NAMES) + ")");
+        }
+        return name;
+    }
+
     /** Exits when the exit's softmax top-1 probability reaches tau. */
     public record TopProb(double tau) implements TokenExitCriterion {
         public String name() { return TOP_PROB; }
@@ -105,8 +117,7 @@ public final class TokenCriteria {
                 if (policies == null) throw new IllegalArgumentException("consistentee needs trained exit policies (train-lm-policy)");
                 yield new ConsistentEe(policies, knob);
             }
-            default -> throw new IllegalArgumentException("unknown token exit criterion '" + name + "' (available: "
-                    + String.join(", ", TOP_PROB, TOP_MARGIN, SATURATION, STATIC, ORACLE, CONSISTENTEE, FULL) + ")");
+            default -> throw new IllegalArgumentException(requireKnown(name) + " is not handled");
         };
     }
 
@@ -122,7 +133,7 @@ public final class TokenCriteria {
                 for (int i = 0; i < layers; i++) k[i] = layers - i;
                 yield k;
             }
-            default -> throw new IllegalArgumentException(name + " has no knob to calibrate");
+            default -> throw new IllegalArgumentException(requireKnown(name) + " has no knob to calibrate");
         };
     }
 

@@ -32,6 +32,7 @@ final class TinyLm {
         if (folder != null) return folder;
         try {
             Path dir = Files.createTempDirectory("offramp-tinylm");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(dir)));
             LmTrainer.Options o = new LmTrainer.Options(LAYERS, 64, 4, 2, 128, 512, 64, 8, 250, 3e-3, 0.1, 20, 0.1, 1.0,
                     ExitWeighting.LINEAR, 1, 0f, true, 7, 1000, 16, 1000, SafetensorsWriter.Dtype.F32, List.of("alpaca"),
                     300_000, 0.05, 300_000);
@@ -46,6 +47,14 @@ final class TinyLm {
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void delete(Path dir) {
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp folder left behind is harmless
         }
     }
 

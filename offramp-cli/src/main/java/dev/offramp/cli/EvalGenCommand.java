@@ -1,0 +1,86 @@
+package dev.offramp.cli;
+
+import dev.offramp.generation.GenerationEval;
+import dev.offramp.generation.KvMode;
+import dev.offramp.generation.TokenExitCriterion;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** ./offramp eval-gen: a token-level exit criterion against full depth on held-out text. */
+@Command(name = "eval-gen", mixinStandardHelpOptions = true,
+        description = {"Early-exit generation against full depth on the held-out split of a train-lm folder, same engine,"
+                + " same run, batch 1: perplexity, tokens/s, mean exit layer, token match and ROUGE-L against"
+                + " full-depth greedy output.",
+                "Thresholds not given are calibrated on other held-out prompts (the loosest with token agreement >= --target-agreement)."},
+        footer = {"", "Examples:",
+                "  ./offramp eval-gen --model runs/lm --policy top-prob",
+                "  ./offramp eval-gen --model runs/lm --policy consistentee --kv propagate-no-norm"})
+final class EvalGenCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "a train-lm folder (with train/heldout.jsonl)")
+    Path model;
+
+    @Option(names = "--policy", required = true, description = "top-prob | top-margin | saturation | static | oracle"
+            + " | consistentee | full")
+    String policy;
+
+    @Option(names = "--threshold", description = "the criterion's knob; default: calibrated (consistentee: 0.5)")
+    Double threshold;
+
+    @Option(names = "--target-agreement", defaultValue = "0.9", description = "(default: ${DEFAULT-VALUE})")
+    double target;
+
+    @Option(names = "--policy-file", description = "exit policies (default: <model>/exit-policy.json)")
+    Path policyFile;
+
+    @Option(names = "--kv", defaultValue = "propagate", description = "propagate | propagate-no-norm | exact (default: ${DEFAULT-VALUE})")
+    String kv;
+
+    @Option(names = "--prompts", defaultValue = "24", description = "held-out prompts generated from (default: ${DEFAULT-VALUE})")
+    int prompts;
+
+    @Option(names = "--prompt-tokens", defaultValue = "16", description = "tokens of each prompt (default: ${DEFAULT-VALUE})")
+    int promptTokens;
+
+    @Option(names = "--max-tokens", defaultValue = "48", description = "tokens generated per prompt (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--calibration-prompts", defaultValue = "16", description = "(default: ${DEFAULT-VALUE})")
+    int calibrationPrompts;
+
+    @Option(names = "--ppl-docs", defaultValue = "24", description = "held-out documents for perplexity (default: ${DEFAULT-VALUE})")
+    int pplDocs;
+
+    @Option(names = "--ppl-tokens", defaultValue = "128", description = "tokens per perplexity document, at most (default: ${DEFAULT-VALUE})")
+    int pplTokens;
+
+    @Override
+    public Integer call() {
+        dev.offramp.generation.TokenCriteria.requireKnown(policy);
+        GenerationSetup g = new GenerationSetup(model);
+        KvMode mode = KvMode.fromId(kv);
+        List<int[]> docs = g.heldOut(4000);
+        // evaluation from the front of the held-out split, calibration from the back: no prompt is in both
+        List<int[]> evalPrompts = GenerationEval.prompts(docs, prompts, promptTokens);
+        List<int[]> calib = GenerationEval.prompts(docs.reversed(), calibrationPrompts, promptTokens);
+        TokenExitCriterion c = g.criterion(policy, threshold == null ? Double.NaN : threshold, policyFile, calib, maxTokens,
+                target, mode);
+        int cap = g.pretrained.config().maxPositions();
+        GenerationEval.Options o = new GenerationEval.Options(prompts, promptTokens, Math.min(maxTokens, cap - promptTokens),
+                pplDocs, Math.min(pplTokens, cap), mode);
+        GenerationEval.Report r = GenerationEval.run(g.decoder, policy, c, evalPrompts, docs, o);
+        System.out.printf(Locale.ROOT, "%s, KV of skipped layers: %s; %d prompts x %d tokens, %d generated tokens timed%n",
+                c.describe(), mode.id(), r.prompts(), promptTokens, r.tokens());
+        System.out.printf(Locale.ROOT, "  tokens/s %.1f vs full depth %.1f (speed-up %.2fx); mean exit layer %.2f of %d"
+                        + " (layer speed-up %.2fx)%n", r.tokensPerSecond(), r.fullTokensPerSecond(), r.speedup(),
+                r.meanExitLayer(), r.layers(), r.layers() / r.meanExitLayer());
+        System.out.printf(Locale.ROOT, "  token match %.4f, ROUGE-L %.4f vs full-depth greedy; held-out perplexity %.3f vs %.3f%n",
+                r.tokenMatch(), r.rougeL(), r.ppl(), r.fullPpl());
+        System.out.println(r.summary());
+        return 0;
+    }
+}

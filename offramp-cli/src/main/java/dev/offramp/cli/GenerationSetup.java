@@ -1,0 +1,99 @@
+package dev.offramp.cli;
+
+import dev.offramp.decoder.LlamaDecoder;
+import dev.offramp.generation.EarlyExitDecoder;
+import dev.offramp.generation.ExitPolicies;
+import dev.offramp.generation.KvMode;
+import dev.offramp.generation.ThresholdCalibration;
+import dev.offramp.generation.TokenCriteria;
+import dev.offramp.generation.TokenExitCriterion;
+import dev.offramp.lm.LmCorpus;
+import dev.offramp.tokenizer.bpe.BpeTokenizer;
+import dev.offramp.weights.DecoderFolderLoader;
+import dev.offramp.weights.PretrainedDecoder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What generate and eval-gen share: a decoder folder (Hugging Face llama / qwen2, e.g. from train-lm) loaded by
+ * {@link DecoderFolderLoader}, its tokenizer, its exit policies when trained, its held-out documents, and the
+ * criterion named by --policy with its knob given or calibrated on held-out text.
+ */
+final class GenerationSetup {
+    final Path dir;
+    final PretrainedDecoder pretrained;
+    final EarlyExitDecoder decoder;
+    final BpeTokenizer tokenizer;
+
+    GenerationSetup(Path dir) {
+        this.dir = dir;
+        this.pretrained = DecoderFolderLoader.load(dir);
+        this.decoder = new EarlyExitDecoder(new LlamaDecoder(pretrained.weights()));
+        this.tokenizer = pretrained.newTokenizer();
+    }
+
+    int layers() {
+        return pretrained.config().layers();
+    }
+
+    ExitPolicies policies(Path file) {
+        Path f = file != null ? file : dir.resolve(ExitPolicies.FILE);
+        if (!Files.isRegularFile(f)) return null;
+        return ExitPolicies.load(f, layers(), pretrained.config().hidden());
+    }
+
+    /** The held-out documents train-lm kept aside (train/heldout.jsonl), tokenized with BOS. */
+    List<int[]> heldOut(int max) {
+        Path file = dir.resolve("train/heldout.jsonl");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(file + " is missing: eval-gen and calibration need the held-out split of a"
+                    + " train-lm folder (or give --threshold to generate)");
+        }
+        List<int[]> docs = new ArrayList<>();
+        for (LmCorpus.Document d : LmCorpus.readJsonLines(file)) {
+            if (docs.size() == max) break;
+            docs.add(tokenizer.encode(d.text(), true));
+        }
+        return docs;
+    }
+
+    /**
+     * The criterion: with a knob when given (NaN: none), else consistentee at 0.5 (the paper's τ) and the others
+     * calibrated on the calibration prompts (the loosest knob with agreement ≥ target).
+     */
+    TokenExitCriterion criterion(String name, double knob, Path policyFile, List<int[]> calibrationPrompts, int calibTokens,
+                                 double target, KvMode mode) {
+        TokenCriteria.requireKnown(name);
+        ExitPolicies policies = name.equals(TokenCriteria.CONSISTENTEE) ? policies(policyFile) : null;
+        if (name.equals(TokenCriteria.CONSISTENTEE) && policies == null) {
+            throw new IllegalArgumentException("no exit policies at " + (policyFile != null ? policyFile : dir.resolve(ExitPolicies.FILE))
+                    + ": train them with ./offramp train-lm-policy --model " + dir);
+        }
+        if (!Double.isNaN(knob) || name.equals(TokenCriteria.ORACLE) || name.equals(TokenCriteria.FULL)) {
+            return TokenCriteria.of(name, knob, policies);
+        }
+        if (name.equals(TokenCriteria.CONSISTENTEE)) return TokenCriteria.of(name, 0.5, policies);
+        List<ThresholdCalibration.Reference> refs = ThresholdCalibration.references(decoder, calibrationPrompts, calibTokens);
+        ThresholdCalibration.Result r = ThresholdCalibration.calibrate(decoder, refs, name, policies, target, mode);
+        for (ThresholdCalibration.Point p : r.points()) {
+            System.out.printf(Locale.ROOT, "  calibration %s %-6s agreement %.4f  mean exit layer %.2f%n", name,
+                    fmtKnob(p.knob()), p.agreement(), p.meanExitLayer());
+        }
+        if (r.chosen() == null) {
+            System.out.printf(Locale.ROOT, "calibration: no %s knob reaches agreement %.3f; running full depth%n", name, target);
+            return TokenCriteria.full();
+        }
+        System.out.printf(Locale.ROOT, "calibrated %s: %s (agreement %.4f >= %.3f, mean exit layer %.2f of %d on %d held-out prompts)%n",
+                name, fmtKnob(r.chosen().knob()), r.chosen().agreement(), target, r.chosen().meanExitLayer(), layers(),
+                calibrationPrompts.size());
+        return TokenCriteria.of(name, r.chosen().knob(), policies);
+    }
+
+    private static String fmtKnob(double k) {
+        return k == Math.rint(k) && k >= 1 ? String.valueOf((int) k) : String.valueOf(k);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.offramp.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** train-lm-policy, generate and eval-gen on a folder train-lm just wrote. */
+class GenerationCommandsTest {
+    static final Pattern SUMMARY = Pattern.compile("summary: policy=top-margin tokens_per_s=[0-9.]+ full_tokens_per_s=[0-9.]+"
+            + " speedup=[0-9.]+ mean_exit_layer=[0-9.]+ rougeL_vs_full=[0-9.]+ ppl=[0-9.]+ full_ppl=[0-9.]+");
+
+    @Test
+    void policyGenerateAndEvalGenOnATrainLmFolder(@TempDir Path dir) throws Exception {
+        Path lm = dir.resolve("lm");
+        CliInputErrorsTest.Outcome o = CliInputErrorsTest.run("train-lm", "--out", lm.toString(), "--layers", "3",
+                "--hidden", "32", "--heads", "2", "--kv-heads", "1", "--ffn", "64", "--vocab", "400", "--seq", "64",
+                "--batch", "4", "--steps", "30", "--warmup", "2", "--eval-windows", "8", "--checkpoint-every", "100",
+                "--sources", "alpaca", "--max-chars", "120000", "--held-out", "0.1", "--bpe-sample-chars", "60000", "--dtype", "f32");
+        assertEquals(0, o.code(), o.err());
+
+        o = CliInputErrorsTest.run("generate", "--model", lm.toString(), "--policy", "consistentee", "hi");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("train-lm-policy"), o.err());
+
+        o = CliInputErrorsTest.run("train-lm-policy", "--model", lm.toString(), "--positions", "300", "--epochs", "2");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(Files.isRegularFile(lm.resolve("exit-policy.json")));
+        assertTrue(o.out().contains("policy epoch 2"), o.out());
+
+        o = CliInputErrorsTest.run("generate", "--model", lm.toString(), "--policy", "static", "--threshold", "1",
+                "--show-exits", "--max-tokens", "8", "### Instruction:\\nName a color.");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("⟨1⟩") && o.out().contains("⟨3⟩"), "the first token runs every layer, the rest exit at 1: " + o.out());
+        assertTrue(o.out().contains("mean exit layer"), o.out());
+
+        o = CliInputErrorsTest.run("generate", "--model", lm.toString(), "--policy", "consistentee", "--max-tokens", "4", "The");
+        assertEquals(0, o.code(), o.err());
+
+        o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "top-margin", "--prompts", "3",
+                "--prompt-tokens", "8", "--max-tokens", "8", "--calibration-prompts", "3", "--ppl-docs", "3", "--ppl-tokens", "32");
+        assertEquals(0, o.code(), o.err());
+        String last = Arrays.asList(o.out().strip().split("\n")).getLast();
+        assertTrue(SUMMARY.matcher(last).matches(), o.out());
+        assertTrue(o.out().contains("calibrated top-margin") || o.out().contains("no top-margin knob"), o.out());
+
+        o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "entropy");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("unknown token exit criterion 'entropy'"), o.err());
+    }
+}
