@@ -28,7 +28,7 @@ final class EvalGenCommand implements Callable<Integer> {
             + " | consistentee | full")
     String policy;
 
-    @Option(names = "--threshold", description = "the criterion's knob; default: calibrated (consistentee: 0.5)")
+    @Option(names = "--threshold", description = "the criterion's knob; default: calibrated (consistentee: its τ, 0.5 in the paper)")
     Double threshold;
 
     @Option(names = "--target-agreement", defaultValue = "0.9", description = "(default: ${DEFAULT-VALUE})")
@@ -58,6 +58,9 @@ final class EvalGenCommand implements Callable<Integer> {
     @Option(names = "--ppl-tokens", defaultValue = "128", description = "tokens per perplexity document, at most (default: ${DEFAULT-VALUE})")
     int pplTokens;
 
+    @Option(names = "--repeats", defaultValue = "3", description = "timed passes over the prompts; speeds are medians (default: ${DEFAULT-VALUE})")
+    int repeats;
+
     @Override
     public Integer call() {
         dev.offramp.generation.TokenCriteria.requireKnown(policy);
@@ -71,7 +74,7 @@ final class EvalGenCommand implements Callable<Integer> {
                 target, mode);
         int cap = g.pretrained.config().maxPositions();
         GenerationEval.Options o = new GenerationEval.Options(prompts, promptTokens, Math.min(maxTokens, cap - promptTokens),
-                pplDocs, Math.min(pplTokens, cap), mode);
+                pplDocs, Math.min(pplTokens, cap), mode, repeats);
         GenerationEval.Report r = GenerationEval.run(g.decoder, policy, c, evalPrompts, docs, o);
         System.out.printf(Locale.ROOT, "%s, KV of skipped layers: %s; %d prompts x %d tokens, %d generated tokens timed%n",
                 c.describe(), mode.id(), r.prompts(), promptTokens, r.tokens());

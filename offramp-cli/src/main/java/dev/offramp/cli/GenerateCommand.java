@@ -30,7 +30,7 @@ final class GenerateCommand implements Callable<Integer> {
     String policy;
 
     @Option(names = "--threshold", description = "the criterion's knob (a threshold; the layer for static); default: calibrated"
-            + " on held-out text (consistentee: 0.5)")
+            + " on held-out text (consistentee: its τ, 0.5 in the paper)")
     Double threshold;
 
     @Option(names = "--target-agreement", defaultValue = "0.9", description = "calibration: least token agreement with full"
@@ -58,7 +58,7 @@ final class GenerateCommand implements Callable<Integer> {
         dev.offramp.generation.TokenCriteria.requireKnown(policy);
         GenerationSetup g = new GenerationSetup(model);
         KvMode mode = KvMode.fromId(kv);
-        List<int[]> calib = threshold == null && !List.of("oracle", "full", "consistentee").contains(policy)
+        List<int[]> calib = threshold == null && !List.of("oracle", "full").contains(policy)
                 ? GenerationEval.prompts(g.heldOut(400).reversed(), 8, 16) : List.of();
         TokenExitCriterion c = g.criterion(policy, threshold == null ? Double.NaN : threshold, policyFile, calib, 24, target, mode);
         int[] ids = g.tokenizer.encode(prompt.replace("\\n", "\n"), true);

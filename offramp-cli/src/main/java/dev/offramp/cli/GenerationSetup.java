@@ -62,8 +62,8 @@ final class GenerationSetup {
     }
 
     /**
-     * The criterion: with a knob when given (NaN: none), else consistentee at 0.5 (the paper's τ) and the others
-     * calibrated on the calibration prompts (the loosest knob with agreement ≥ target).
+     * The criterion: with a knob when given (NaN: none), else calibrated on the calibration prompts (the loosest knob
+     * with agreement ≥ target; for consistentee the policy threshold τ, the paper's 0.5 being one point of the sweep).
      */
     TokenExitCriterion criterion(String name, double knob, Path policyFile, List<int[]> calibrationPrompts, int calibTokens,
                                  double target, KvMode mode) {
@@ -76,7 +76,6 @@ final class GenerationSetup {
         if (!Double.isNaN(knob) || name.equals(TokenCriteria.ORACLE) || name.equals(TokenCriteria.FULL)) {
             return TokenCriteria.of(name, knob, policies);
         }
-        if (name.equals(TokenCriteria.CONSISTENTEE)) return TokenCriteria.of(name, 0.5, policies);
         List<ThresholdCalibration.Reference> refs = ThresholdCalibration.references(decoder, calibrationPrompts, calibTokens);
         ThresholdCalibration.Result r = ThresholdCalibration.calibrate(decoder, refs, name, policies, target, mode);
         for (ThresholdCalibration.Point p : r.points()) {

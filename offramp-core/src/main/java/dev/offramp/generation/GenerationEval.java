@@ -8,7 +8,7 @@ import java.util.Locale;
  * eval-gen: one criterion against full depth on held-out text, same engine, same run.
  * <ul>
  *   <li>generation: greedy continuations of held-out prompts, full depth and early exit interleaved prompt by
- *       prompt (after one warm-up of each); tokens/s counts the tokens decoded after the prompt over the time of
+ *       prompt (after one warm-up of each), repeated; tokens/s (median over the repeats) counts the tokens decoded after the prompt over the time of
  *       those steps (batch 1); mean exit layer over the same tokens; token match rate = positions where the two
  *       continuations agree over the longer one's length; ROUGE-L F1 on token ids, averaged over prompts;</li>
  *   <li>perplexity: teacher forcing on held-out documents, each token's distribution from its exit layer (with the
@@ -18,8 +18,16 @@ import java.util.Locale;
 public final class GenerationEval {
     private GenerationEval() {}
 
-    /** prompts × promptTokens → maxTokens each; perplexity on pplDocs documents of up to pplTokens. */
-    public record Options(int prompts, int promptTokens, int maxTokens, int pplDocs, int pplTokens, KvMode mode) {}
+    /**
+     * prompts × promptTokens → maxTokens each; perplexity on pplDocs documents of up to pplTokens; the prompts are
+     * generated from {@code repeats} times and each speed is the median over the repeats (the machine is shared).
+     */
+    public record Options(int prompts, int promptTokens, int maxTokens, int pplDocs, int pplTokens, KvMode mode,
+                          int repeats) {
+        public Options {
+            if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
+        }
+    }
 
     public record Report(String policy, double tokensPerSecond, double fullTokensPerSecond, double meanExitLayer,
                          int layers, double tokenMatch, double rougeL, double ppl, double fullPpl, int prompts,
@@ -54,25 +62,38 @@ public final class GenerationEval {
         TokenExitCriterion full = TokenCriteria.full();
         d.generate(s, promptList.get(0), o.maxTokens(), full, o.mode(), null);     // warm-up
         d.generate(s, promptList.get(0), o.maxTokens(), c, o.mode(), null);
-        long fullNanos = 0, earlyNanos = 0, fullSteps = 0, earlySteps = 0, layerSum = 0, match = 0, positions = 0;
+        double[] fullRate = new double[o.repeats()], earlyRate = new double[o.repeats()];
+        long earlySteps = 0, layerSum = 0, match = 0, positions = 0;
         double rouge = 0;
-        for (int[] p : promptList) {
-            EarlyExitDecoder.Generated f = d.generate(s, p, o.maxTokens(), full, o.mode(), null);
-            EarlyExitDecoder.Generated e = d.generate(s, p, o.maxTokens(), c, o.mode(), null);
-            fullNanos += f.decodeNanos();
-            earlyNanos += e.decodeNanos();
-            fullSteps += f.tokens().length - 1;
-            earlySteps += e.tokens().length - 1;
-            for (int i = 1; i < e.exitLayers().length; i++) layerSum += e.exitLayers()[i];
-            int n = Math.max(f.tokens().length, e.tokens().length);
-            for (int i = 0; i < Math.min(f.tokens().length, e.tokens().length); i++) if (f.tokens()[i] == e.tokens()[i]) match++;
-            positions += n;
-            rouge += RougeL.f1(e.tokens(), f.tokens());
+        for (int rep = 0; rep < o.repeats(); rep++) {
+            long fullNanos = 0, earlyNanos = 0, fullSteps = 0, steps = 0;
+            for (int[] p : promptList) {
+                EarlyExitDecoder.Generated f = d.generate(s, p, o.maxTokens(), full, o.mode(), null);
+                EarlyExitDecoder.Generated e = d.generate(s, p, o.maxTokens(), c, o.mode(), null);
+                fullNanos += f.decodeNanos();
+                earlyNanos += e.decodeNanos();
+                fullSteps += f.tokens().length - 1;
+                steps += e.tokens().length - 1;
+                if (rep > 0) continue;                       // the outputs are the same every repeat
+                for (int i = 1; i < e.exitLayers().length; i++) layerSum += e.exitLayers()[i];
+                for (int i = 0; i < Math.min(f.tokens().length, e.tokens().length); i++) if (f.tokens()[i] == e.tokens()[i]) match++;
+                positions += Math.max(f.tokens().length, e.tokens().length);
+                rouge += RougeL.f1(e.tokens(), f.tokens());
+            }
+            fullRate[rep] = fullSteps / (fullNanos / 1e9);
+            earlyRate[rep] = steps / (earlyNanos / 1e9);
+            if (rep == 0) earlySteps = steps;
         }
         double[] ppl = perplexities(d, c, pplDocs, o);
-        return new Report(policyName, earlySteps / (earlyNanos / 1e9), fullSteps / (fullNanos / 1e9),
+        return new Report(policyName, median(earlyRate), median(fullRate),
                 (double) layerSum / Math.max(1, earlySteps), d.model().config().layers(), (double) match / positions,
                 rouge / promptList.size(), ppl[0], ppl[1], promptList.size(), earlySteps);
+    }
+
+    static double median(double[] x) {
+        double[] y = x.clone();
+        java.util.Arrays.sort(y);
+        return y.length % 2 == 1 ? y[y.length / 2] : (y[y.length / 2 - 1] + y[y.length / 2]) / 2;
     }
 
     /** {early-exit perplexity, full-depth perplexity} on the documents, the first token as the prompt. */

@@ -17,13 +17,16 @@ class GenerationEvalTest {
         EarlyExitDecoder d = TinyLm.decoder();
         List<int[]> docs = TinyLm.heldOut(200);
         List<int[]> prompts = GenerationEval.prompts(docs, 4, 10);
-        GenerationEval.Options o = new GenerationEval.Options(4, 10, 12, 4, 48, KvMode.PROPAGATE);
+        GenerationEval.Options o = new GenerationEval.Options(4, 10, 12, 4, 48, KvMode.PROPAGATE, 2);
 
         GenerationEval.Report full = GenerationEval.run(d, "full", TokenCriteria.full(), prompts, docs, o);
         assertEquals(1.0, full.rougeL(), 1e-12);
         assertEquals(1.0, full.tokenMatch(), 1e-12);
         assertEquals(TinyLm.LAYERS, full.meanExitLayer(), 1e-12);
         assertEquals(full.fullPpl(), full.ppl(), 1e-9);
+        assertEquals(4 * 11, full.tokens(), "the first repeat's tokens: 11 decoded after each prompt's full-depth first");
+        assertEquals(3.0, GenerationEval.median(new double[]{5, 1, 3}));
+        assertEquals(2.0, GenerationEval.median(new double[]{1, 3}));
 
         GenerationEval.Report first = GenerationEval.run(d, "static", new TokenCriteria.Static(1), prompts, docs, o);
         assertEquals(1.0, first.meanExitLayer(), 1e-12);
