@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.kernels.VectorOps;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,9 +51,7 @@ public final class ExitPolicies {
     public double logit(int layer, float[] x, int off) {
         if (layer < 1 || layer >= layers) throw new IllegalArgumentException("policies cover layers 1.." + (layers - 1) + ", got " + layer);
         int row = (layer - 1) * hidden;
-        double z = b[layer - 1];
-        for (int i = 0; i < hidden; i++) z += (double) w[row + i] * x[off + i];
-        return z;
+        return b[layer - 1] + VectorOps.dot(w, row, x, off, hidden);
     }
 
     /** π_l: the probability of exiting at layer l (1..L−1). */

@@ -2,6 +2,7 @@ package dev.offramp.generation;
 
 import dev.offramp.decoder.DecoderState;
 import dev.offramp.decoder.LlamaDecoder;
+import dev.offramp.kernels.VectorOps;
 
 /**
  * What a criterion can look at after layer {@link #layer()} of one token (a step of one row): the hidden state,
@@ -13,7 +14,8 @@ public final class LayerSignals {
     private final LlamaDecoder model;
     private DecoderState state;
     private final int layers, hidden;
-    private final float[] previous, normed, logits;
+    private final float[] previous, normed, logits, scratch;
+    private final double[] topTwo = new double[2];
     private int layer, fullToken = -1;
     private boolean normedReady, logitsReady;
 
@@ -24,6 +26,7 @@ public final class LayerSignals {
         previous = new float[hidden];
         normed = new float[hidden];
         logits = new float[model.config().vocabSize()];
+        scratch = new float[logits.length];
     }
 
     /** Starts a token: its embedding is the "previous" state of layer 1. */
@@ -94,6 +97,22 @@ public final class LayerSignals {
             logitsReady = true;
         }
         return logits;
+    }
+
+    /**
+     * {top-1, top-2} softmax probabilities of this layer's logits: one vectorised exp pass over V (a scalar
+     * Math.exp per entry would cost about as much as a small model's layer).
+     */
+    public double[] topTwoProbabilities() {
+        float[] x = logits();
+        int first = TokenMath.argmax(x);
+        float max = x[first], second = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < x.length; i++) if (i != first && x[i] > second) second = x[i];
+        System.arraycopy(x, 0, scratch, 0, x.length);
+        double sum = VectorOps.expSub(scratch, 0, x.length, max);
+        topTwo[0] = 1 / sum;
+        topTwo[1] = Math.exp(second - max) / sum;
+        return topTwo;
     }
 
     /** The token full depth would emit; only for criteria that {@link TokenExitCriterion#needsFullDepthToken()}. */

@@ -31,7 +31,7 @@ public final class TokenCriteria {
         public String describe() { return fmt(name(), "tau", tau); }
         public double threshold() { return tau; }
         public boolean exitAfter(LayerSignals s) {
-            return TokenMath.topTwoProbabilities(s.logits())[0] >= tau;
+            return s.topTwoProbabilities()[0] >= tau;
         }
     }
 
@@ -41,7 +41,7 @@ public final class TokenCriteria {
         public String describe() { return fmt(name(), "tau", tau); }
         public double threshold() { return tau; }
         public boolean exitAfter(LayerSignals s) {
-            double[] p = TokenMath.topTwoProbabilities(s.logits());
+            double[] p = s.topTwoProbabilities();
             return p[0] - p[1] >= tau;
         }
     }
