@@ -83,8 +83,12 @@ final class GenerationSetup {
                     fmtKnob(p.knob()), p.agreement(), p.meanExitLayer());
         }
         if (r.chosen() == null) {
-            System.out.printf(Locale.ROOT, "calibration: no %s knob reaches agreement %.3f; running full depth%n", name, target);
-            return TokenCriteria.full();
+            ThresholdCalibration.Point best = r.points().getFirst();
+            for (ThresholdCalibration.Point p : r.points()) if (p.agreement() > best.agreement()) best = p;
+            System.out.printf(Locale.ROOT, "calibration: no %s knob reaches agreement %.3f; using the most faithful, %s"
+                    + " (agreement %.4f, mean exit layer %.2f)%n", name, target, fmtKnob(best.knob()), best.agreement(),
+                    best.meanExitLayer());
+            return TokenCriteria.of(name, best.knob(), policies);
         }
         System.out.printf(Locale.ROOT, "calibrated %s: %s (agreement %.4f >= %.3f, mean exit layer %.2f of %d on %d held-out prompts)%n",
                 name, fmtKnob(r.chosen().knob()), r.chosen().agreement(), target, r.chosen().meanExitLayer(), layers(),

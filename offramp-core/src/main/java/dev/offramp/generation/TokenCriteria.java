@@ -127,7 +127,7 @@ public final class TokenCriteria {
             case TOP_PROB -> new double[]{0.99, 0.97, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2};
             case TOP_MARGIN -> new double[]{0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05};
             case SATURATION -> new double[]{0.999, 0.995, 0.99, 0.98, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7, 0.5};
-            case CONSISTENTEE -> new double[]{0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1};
+            case CONSISTENTEE -> new double[]{0.999, 0.995, 0.99, 0.98, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02};
             case STATIC -> {
                 double[] k = new double[layers];
                 for (int i = 0; i < layers; i++) k[i] = layers - i;
