@@ -6,6 +6,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import dev.offramp.testing.FiniteDifferences;
+
 import java.util.function.DoubleSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,18 +27,7 @@ class DecoderOpGradientTest {
 
     /** ∂loss/∂x[i] by central differences, x perturbed in place. */
     static double[] finiteDifferences(double[] x, DoubleSupplier loss) {
-        double eps = 1e-6;
-        double[] g = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            double s = x[i];
-            x[i] = s + eps;
-            double lp = loss.getAsDouble();
-            x[i] = s - eps;
-            double lm = loss.getAsDouble();
-            x[i] = s;
-            g[i] = (lp - lm) / (2 * eps);
-        }
-        return g;
+        return FiniteDifferences.of(x, loss);
     }
 
     /** Relative L2 error of g against the finite differences, below tol; and not a vacuous zero check. */

@@ -6,6 +6,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Random;
+import dev.offramp.testing.FiniteDifferences;
+
 import java.util.function.DoubleSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,18 +21,7 @@ class OpGradientTest {
 
     /** ∂loss/∂x[i] by central differences, x perturbed in place. */
     private static double[] finiteDifferences(double[] x, DoubleSupplier loss) {
-        double eps = 1e-6;
-        double[] g = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            double s = x[i];
-            x[i] = s + eps;
-            double lp = loss.getAsDouble();
-            x[i] = s - eps;
-            double lm = loss.getAsDouble();
-            x[i] = s;
-            g[i] = (lp - lm) / (2 * eps);
-        }
-        return g;
+        return FiniteDifferences.of(x, loss);
     }
 
     private static void assertClose(String what, double[] fd, float[] g) {
