@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -102,7 +101,7 @@ public final class DecoderFolderLoader {
     }
 
     /** Maps the LlamaForCausalLM tensor names to DecoderWeights, checking every shape. */
-    public static DecoderWeights readWeights(SafetensorsShards st, DecoderConfig cfg) {
+    public static DecoderWeights readWeights(TensorSource st, DecoderConfig cfg) {
         // a bare LlamaModel has no "model." prefix (and no LM head)
         String p = st.has("model.embed_tokens.weight") || !st.has("embed_tokens.weight") ? "model." : "";
         int v = cfg.vocabSize(), h = cfg.hidden(), q = cfg.qDim(), kv = cfg.kvDim(), in = cfg.intermediate();
@@ -140,17 +139,11 @@ public final class DecoderFolderLoader {
     }
 
     /** A PyTorch Linear weight [out, in], returned as [in, out]. */
-    private static float[] linear(SafetensorsShards st, String module, int in, int out) {
+    private static float[] linear(TensorSource st, String module, int in, int out) {
         return DecoderWeights.transpose(read(st, module + ".weight", out, in), out, in);
     }
 
-    private static float[] read(SafetensorsShards st, String name, long... shape) {
-        if (!st.has(name)) throw new IllegalArgumentException(st.source() + " has no tensor '" + name + "'");
-        long[] actual = st.shape(name);
-        if (!Arrays.equals(actual, shape)) {
-            throw new IllegalArgumentException(st.source() + ": tensor '" + name + "' has shape " + Arrays.toString(actual)
-                    + ", config.json implies " + Arrays.toString(shape));
-        }
-        return st.floats(name);
+    private static float[] read(TensorSource st, String name, long... shape) {
+        return st.read(name, CONFIG, shape);
     }
 }

@@ -59,9 +59,9 @@ public final class HuggingFaceFolderLoader {
     }
 
     /** A BertForMaskedLM head (cls.predictions.{transform.dense, transform.LayerNorm, bias}), or null. */
-    static MaskedLmWeights readMaskedLm(SafetensorsReader st, BertConfig cfg) {
+    static MaskedLmWeights readMaskedLm(TensorSource st, BertConfig cfg) {
         if (!st.has("cls.predictions.bias") || !st.has("cls.predictions.transform.dense.weight")) return null;
-        TensorSource src = new TensorSource(st, "cls.predictions.");
+        PrefixedTensors src = new PrefixedTensors(st, "cls.predictions.");
         int h = cfg.hidden();
         return new MaskedLmWeights(src.linear("transform.dense", h, h), src.vector("transform.dense.bias", h),
                 src.layerNorm("transform.LayerNorm", true, h), src.layerNorm("transform.LayerNorm", false, h),
@@ -103,9 +103,9 @@ public final class HuggingFaceFolderLoader {
     }
 
     /** Maps HF tensor names to BertWeights; every expected tensor must be present with the config's shape. */
-    public static BertWeights readWeights(SafetensorsReader st, BertConfig cfg) {
+    public static BertWeights readWeights(TensorSource st, BertConfig cfg) {
         String prefix = st.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-        TensorSource src = new TensorSource(st, prefix);
+        PrefixedTensors src = new PrefixedTensors(st, prefix);
         int h = cfg.hidden(), in = cfg.intermediate();
         BertWeights.Layer[] layers = new BertWeights.Layer[cfg.layers()];
         for (int i = 0; i < layers.length; i++) {
@@ -121,7 +121,7 @@ public final class HuggingFaceFolderLoader {
                     src.layerNorm(l + "output.LayerNorm", true, h), src.layerNorm(l + "output.LayerNorm", false, h));
         }
         if (st.has(prefix + "encoder.layer." + cfg.layers() + ".attention.self.query.weight")) {
-            throw new IllegalArgumentException(st.file() + " has more layers than num_hidden_layers = " + cfg.layers());
+            throw new IllegalArgumentException(st.source() + " has more layers than num_hidden_layers = " + cfg.layers());
         }
         boolean pooler = st.has(prefix + "pooler.dense.weight");
         return new BertWeights(cfg,
@@ -133,8 +133,8 @@ public final class HuggingFaceFolderLoader {
                 pooler ? src.linear("pooler.dense", h, h) : null, pooler ? src.vector("pooler.dense.bias", h) : null);
     }
 
-    /** Reads named tensors and checks their shapes against the config. */
-    private record TensorSource(SafetensorsReader st, String prefix) {
+    /** Reads the tensors under a name prefix in PyTorch's layouts and checks their shapes against config.json. */
+    private record PrefixedTensors(TensorSource st, String prefix) {
         float[] matrix(String name, long rows, long cols) {
             return read(name, rows, cols);
         }
@@ -154,14 +154,7 @@ public final class HuggingFaceFolderLoader {
         }
 
         private float[] read(String name, long... shape) {
-            String full = prefix + name;
-            if (!st.has(full)) throw new IllegalArgumentException(st.file() + " has no tensor '" + full + "'");
-            long[] actual = st.entry(full).shape();
-            if (!java.util.Arrays.equals(actual, shape)) {
-                throw new IllegalArgumentException(st.file() + ": tensor '" + full + "' has shape "
-                        + java.util.Arrays.toString(actual) + ", config.json implies " + java.util.Arrays.toString(shape));
-            }
-            return st.floats(full);
+            return st.read(prefix + name, CONFIG, shape);
         }
     }
 }

@@ -18,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads a safetensors file: an 8-byte little-endian header length N, N bytes of JSON
@@ -25,7 +26,7 @@ import java.util.Map;
  * then the tensor bytes, offsets relative to the end of the header. The file is memory-mapped (no 2 GB limit)
  * and a tensor is copied out only when asked for. F32, F16 and BF16 are read as float.
  */
-public final class SafetensorsReader {
+public final class SafetensorsReader implements TensorSource {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble F64_LE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -131,6 +132,11 @@ public final class SafetensorsReader {
         return file;
     }
 
+    @Override
+    public String source() {
+        return file.toString();
+    }
+
     /** Every tensor, in header order. */
     public Map<String, Entry> entries() {
         return entries;
@@ -140,8 +146,19 @@ public final class SafetensorsReader {
         return metadata;
     }
 
+    @Override
+    public Set<String> names() {
+        return entries.keySet();
+    }
+
+    @Override
     public boolean has(String name) {
         return entries.containsKey(name);
+    }
+
+    @Override
+    public long[] shape(String name) {
+        return entry(name).shape();
     }
 
     public Entry entry(String name) {
@@ -151,6 +168,7 @@ public final class SafetensorsReader {
     }
 
     /** The tensor's values as float (F32, F16, BF16, F64), row-major in its stored shape. */
+    @Override
     public float[] floats(String name) {
         Entry e = entry(name);
         long count = e.elementCount();

@@ -17,7 +17,7 @@ import java.util.Set;
  * {"tensor name": "model-00001-of-00002.safetensors", ...}}}), each shard memory-mapped by {@link SafetensorsReader}.
  * The index is checked against the shards: every file it names must exist and hold the tensors it is said to hold.
  */
-public final class SafetensorsShards {
+public final class SafetensorsShards implements TensorSource {
     public static final String SINGLE = "model.safetensors", INDEX = "model.safetensors.index.json";
 
     private final String source;                       // the file or index, for messages
@@ -86,18 +86,22 @@ public final class SafetensorsShards {
     }
 
     /** The file or index the tensors come from. */
+    @Override
     public String source() {
         return source;
     }
 
+    @Override
     public Set<String> names() {
         return byTensor.keySet();
     }
 
+    @Override
     public boolean has(String name) {
         return byTensor.containsKey(name);
     }
 
+    @Override
     public long[] shape(String name) {
         return reader(name).entry(name).shape();
     }
@@ -107,6 +111,7 @@ public final class SafetensorsShards {
     }
 
     /** The tensor's values as float, row-major in its stored shape. */
+    @Override
     public float[] floats(String name) {
         return reader(name).floats(name);
     }

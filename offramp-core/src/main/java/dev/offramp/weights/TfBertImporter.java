@@ -96,7 +96,7 @@ public final class TfBertImporter {
         return build(name, ckpt, config, vocab, lowercase(dir, dir.resolve("assets").resolve("model.json")));
     }
 
-    private static PretrainedModel build(String name, TfCheckpoint ckpt, BertConfig config, Path vocab, boolean lowercase) {
+    private static PretrainedModel build(String name, TensorSource ckpt, BertConfig config, Path vocab, boolean lowercase) {
         String prefix = bertPrefix(ckpt);
         BertWeights weights = readWeights(ckpt, prefix, config);
         MaskedLmWeights mlm = readMaskedLm(ckpt, prefix.substring(0, prefix.length() - "bert/".length()), config);
@@ -105,13 +105,13 @@ public final class TfBertImporter {
     }
 
     /** "bert/" or "module/bert/": where the encoder's tensors are. */
-    static String bertPrefix(TfCheckpoint ckpt) {
+    static String bertPrefix(TensorSource ckpt) {
         for (String p : new String[]{"bert/", "module/bert/"}) {
             if (ckpt.has(p + "embeddings/word_embeddings")) return p;
         }
-        throw new IllegalArgumentException(ckpt.indexFile() + " is not a BERT checkpoint: no tensor "
+        throw new IllegalArgumentException(ckpt.source() + " is not a BERT checkpoint: no tensor "
                 + "bert/embeddings/word_embeddings or module/bert/embeddings/word_embeddings (it has "
-                + ckpt.entries().size() + " tensors, e.g. " + ckpt.entries().keySet().stream().limit(3).toList() + ")");
+                + ckpt.names().size() + " tensors, e.g. " + ckpt.names().stream().limit(3).toList() + ")");
     }
 
     /** Reads Google's bert_config.json; "gelu" there is the tanh approximation (modeling.py's gelu). */
@@ -142,7 +142,7 @@ public final class TfBertImporter {
     }
 
     /** Sizes read off the tensors: V, H and P from the embeddings, L by counting layers, I from layer 0's FFN. */
-    static BertConfig configFromShapes(TfCheckpoint ckpt, int heads, Activation act) {
+    static BertConfig configFromShapes(TensorSource ckpt, int heads, Activation act) {
         String p = bertPrefix(ckpt);
         long[] word = shape(ckpt, p + "embeddings/word_embeddings", 2);
         long[] pos = shape(ckpt, p + "embeddings/position_embeddings", 2);
@@ -154,10 +154,10 @@ public final class TfBertImporter {
                 LAYER_NORM_EPS, act);
     }
 
-    private static long[] shape(TfCheckpoint ckpt, String name, int rank) {
-        long[] s = ckpt.entry(name).shape();
+    private static long[] shape(TensorSource ckpt, String name, int rank) {
+        long[] s = ckpt.shape(name);
         if (s.length != rank) {
-            throw new IllegalArgumentException(ckpt.indexFile() + ": tensor '" + name + "' has shape " + Arrays.toString(s)
+            throw new IllegalArgumentException(ckpt.source() + ": tensor '" + name + "' has shape " + Arrays.toString(s)
                     + ", expected rank " + rank);
         }
         return s;
@@ -216,7 +216,7 @@ public final class TfBertImporter {
     }
 
     /** Maps Google's names to BertWeights; every tensor must be present with the config's shape. */
-    static BertWeights readWeights(TfCheckpoint ckpt, String prefix, BertConfig cfg) {
+    static BertWeights readWeights(TensorSource ckpt, String prefix, BertConfig cfg) {
         Reader r = new Reader(ckpt, prefix);
         int h = cfg.hidden(), in = cfg.intermediate();
         BertWeights.Layer[] layers = new BertWeights.Layer[cfg.layers()];
@@ -233,7 +233,7 @@ public final class TfBertImporter {
                     r.read(l + "output/LayerNorm/gamma", h), r.read(l + "output/LayerNorm/beta", h));
         }
         if (ckpt.has(prefix + "encoder/layer_" + cfg.layers() + "/attention/self/query/kernel")) {
-            throw new IllegalArgumentException(ckpt.indexFile() + " has more layers than num_hidden_layers = " + cfg.layers());
+            throw new IllegalArgumentException(ckpt.source() + " has more layers than num_hidden_layers = " + cfg.layers());
         }
         boolean pooler = ckpt.has(prefix + "pooler/dense/kernel");
         return new BertWeights(cfg,
@@ -246,7 +246,7 @@ public final class TfBertImporter {
     }
 
     /** The MLM head under {@code <root>cls/predictions/}, or null when the checkpoint has none. */
-    static MaskedLmWeights readMaskedLm(TfCheckpoint ckpt, String root, BertConfig cfg) {
+    static MaskedLmWeights readMaskedLm(TensorSource ckpt, String root, BertConfig cfg) {
         Reader r = new Reader(ckpt, root + "cls/predictions/");
         if (!ckpt.has(r.prefix() + "output_bias")) return null;
         int h = cfg.hidden();
@@ -256,16 +256,9 @@ public final class TfBertImporter {
     }
 
     /** Reads named tensors under a prefix and checks their shapes against the config. */
-    private record Reader(TfCheckpoint ckpt, String prefix) {
+    private record Reader(TensorSource ckpt, String prefix) {
         float[] read(String name, long... shape) {
-            String full = prefix + name;
-            if (!ckpt.has(full)) throw new IllegalArgumentException(ckpt.indexFile() + " has no tensor '" + full + "'");
-            long[] actual = ckpt.entry(full).shape();
-            if (!Arrays.equals(actual, shape)) {
-                throw new IllegalArgumentException(ckpt.indexFile() + ": tensor '" + full + "' has shape "
-                        + Arrays.toString(actual) + ", the config implies " + Arrays.toString(shape));
-            }
-            return ckpt.floats(full);
+            return ckpt.read(prefix + name, "the config", shape);
         }
     }
 }

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
@@ -36,7 +37,7 @@ import java.util.zip.CRC32C;
  * Shards are memory-mapped; every entry is checked to lie inside its shard when the checkpoint is opened, and a
  * tensor's masked CRC32C is checked whenever it is read.
  */
-public final class TfCheckpoint {
+public final class TfCheckpoint implements TensorSource {
     /** TensorFlow's DataType enum values this reader knows by name. */
     static final int DT_FLOAT = 1, DT_DOUBLE = 2, DT_INT32 = 3, DT_UINT8 = 4, DT_INT16 = 5, DT_INT8 = 6, DT_STRING = 7,
             DT_INT64 = 9, DT_BOOL = 10, DT_BFLOAT16 = 14, DT_HALF = 19;
@@ -128,13 +129,29 @@ public final class TfCheckpoint {
         return indexFile;
     }
 
+    @Override
+    public String source() {
+        return indexFile.toString();
+    }
+
     /** Every tensor in key (name) order. */
     public Map<String, Entry> entries() {
         return entries;
     }
 
+    @Override
+    public Set<String> names() {
+        return entries.keySet();
+    }
+
+    @Override
     public boolean has(String name) {
         return entries.containsKey(name);
+    }
+
+    @Override
+    public long[] shape(String name) {
+        return entry(name).shape();
     }
 
     public Entry entry(String name) {
@@ -144,6 +161,7 @@ public final class TfCheckpoint {
     }
 
     /** The tensor's values as float (float32, or float64 / float16 / bfloat16 converted), after its CRC check. */
+    @Override
     public float[] floats(String name) {
         Entry e = entry(name);
         if (e.sliced()) {
