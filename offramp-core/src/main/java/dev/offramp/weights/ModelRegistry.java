@@ -1,5 +1,7 @@
 package dev.offramp.weights;
 
+import dev.offramp.io.SiblingTempFiles;
+
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -300,7 +302,7 @@ public final class ModelRegistry {
             long expected = conn.getContentLengthLong();
             if (expected >= 0 && Files.exists(target) && Files.size(target) == expected) return target;
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, resource, ".part");
+            Path tmp = SiblingTempFiles.create(target, ".part"); // readable like any saved file, not 0600
             try {
                 long copied;
                 try (InputStream in = conn.getInputStream(); OutputStream out = Files.newOutputStream(tmp)) {

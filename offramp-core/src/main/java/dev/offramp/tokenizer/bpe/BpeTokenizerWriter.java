@@ -3,6 +3,7 @@ package dev.offramp.tokenizer.bpe;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.io.SiblingTempFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -129,7 +130,7 @@ public final class BpeTokenizerWriter {
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+            Path tmp = SiblingTempFiles.create(file, ".tmp"); // readable like any saved file, not 0600
             try {
                 json.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root);
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -1,0 +1,43 @@
+package dev.offramp.io;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class SiblingTempFilesTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void createsAFreshEmptyFileBesideTheTarget() throws IOException {
+        Path target = tmp.resolve("sub").resolve("model.safetensors");
+        Files.createDirectories(target.getParent());
+        Set<Path> seen = new HashSet<>();
+        for (int i = 0; i < 50; i++) {
+            Path t = SiblingTempFiles.create(target, ".tmp");
+            assertEquals(target.getParent().toAbsolutePath(), t.getParent());
+            String name = t.getFileName().toString();
+            assertTrue(name.startsWith("model.safetensors") && name.endsWith(".tmp") && name.length() > 21, name);
+            assertEquals(0, Files.size(t));
+            assertTrue(seen.add(t), "each call a new file: " + t);
+        }
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
+    void hasThePermissionsOfAnOrdinaryNewFile() throws IOException {
+        assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"), "needs a POSIX file system");
+        Path ordinary = Files.write(tmp.resolve("ordinary"), new byte[0]);
+        Path t = SiblingTempFiles.create(tmp.resolve("tokenizer.json"), ".tmp");
+        // Files.write's 0666 less the umask (0644 under 022), not createTempFile's 0600
+        assertEquals(Files.getPosixFilePermissions(ordinary), Files.getPosixFilePermissions(t));
+    }
+}
