@@ -18,6 +18,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * inline too, so nesting never deadlocks. An exception thrown by any chunk is rethrown in the caller after
  * every chunk has finished. Chunks are claimed, not assigned: if a worker is slow to wake up (the machine is
  * shared), the caller runs its chunk too.
+ *
+ * <p>{@link #onThisThread} runs a piece of work with every {@code forRange} inside it inline: for a caller that
+ * already has one core to itself, e.g. one of as many Spark tasks as the executor has cores, where the pool's
+ * worker would be one thread more than there are cores.
  */
 public final class Parallel {
     private Parallel() {}
@@ -30,6 +34,8 @@ public final class Parallel {
 
     private static final int THREADS = threadCount();
     private static final long SPIN_NANOS = Long.getLong("offramp.spinMicros", 200L) * 1000L;
+    /** Bound while the current thread runs {@link #onThisThread} work. */
+    private static final ScopedValue<Boolean> ON_THIS_THREAD = ScopedValue.newInstance();
 
     /** Created on first use; null when there is one thread. */
     private static final class PoolHolder {
@@ -53,10 +59,20 @@ public final class Parallel {
         return THREADS;
     }
 
+    /** Runs {@code work} on the calling thread alone: every {@link #forRange} inside it (at any depth) runs inline. */
+    public static void onThisThread(Runnable work) {
+        ScopedValue.where(ON_THIS_THREAD, Boolean.TRUE).run(work);
+    }
+
+    /** Whether the current thread is inside {@link #onThisThread}. */
+    public static boolean isOnThisThread() {
+        return ON_THIS_THREAD.isBound();
+    }
+
     /** Runs task over [0, n) split into one contiguous chunk per thread; returns when all are done. */
     public static void forRange(int n, RangeTask task) {
         if (n <= 0) return;
-        if (THREADS == 1 || n == 1) {
+        if (THREADS == 1 || n == 1 || ON_THIS_THREAD.isBound()) {
             task.run(0, n);
             return;
         }

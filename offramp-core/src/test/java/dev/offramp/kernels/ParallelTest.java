@@ -43,6 +43,32 @@ class ParallelTest {
         assertEquals(63, out[63]);
     }
 
+    /** Inside onThisThread every chunk runs on the caller, at any depth; outside it the pool splits the range again. */
+    @Test
+    void onThisThreadKeepsEveryChunkOnTheCaller() {
+        Thread caller = Thread.currentThread();
+        List<Thread> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger chunks = new AtomicInteger();
+        Parallel.onThisThread(() -> {
+            assertTrue(Parallel.isOnThisThread());
+            for (int rep = 0; rep < 50; rep++) {
+                Parallel.forRange(1000, (s, e) -> {
+                    chunks.incrementAndGet();
+                    seen.add(Thread.currentThread());
+                    Parallel.forRange(10, (s2, e2) -> seen.add(Thread.currentThread()));
+                });
+            }
+        });
+        assertEquals(50, chunks.get(), "one chunk per call: the whole range inline");
+        assertTrue(seen.stream().allMatch(t -> t == caller), "a chunk ran off the calling thread");
+        assertTrue(!Parallel.isOnThisThread(), "the scope ends with the call");
+        if (Parallel.threads() > 1) {
+            AtomicInteger after = new AtomicInteger();
+            Parallel.forRange(1000, (s, e) -> after.incrementAndGet());
+            assertEquals(Parallel.threads(), after.get(), "outside the scope the range is split over the pool again");
+        }
+    }
+
     @Test
     void nestedCallsRunInlineWithoutDeadlock() {
         int outer = 8, inner = 50;

@@ -5,6 +5,7 @@ import dev.offramp.api.InvalidInputException;
 import dev.offramp.api.Offramp;
 import dev.offramp.api.Prediction;
 import dev.offramp.data.TsvTaskSpec;
+import dev.offramp.kernels.Parallel;
 import dev.offramp.tokenizer.Encoding;
 
 import java.util.ArrayList;
@@ -80,13 +81,26 @@ public final class BatchScorer {
                 List<Integer> idx = good.subList(s, Math.min(good.size(), s + batchSize));
                 List<Encoding> batch = new ArrayList<>(idx.size());
                 for (int i : idx) batch.add(enc[i]);
-                Prediction[] p = runner.run(batch);
+                Prediction[] p = run(runner, batch);
                 for (int j = 0; j < p.length; j++) out[idx.get(j)] = new Scored(p[j], null);
             }
         } finally {
             model.release(runner);  // a runner that failed mid-batch is reset by its next run
         }
         return out;
+    }
+
+    /**
+     * One batch. While as many tasks score at once as the engine has threads (an executor's task slots full: each
+     * task has a core), the batch runs on this thread alone: the engine's pool would add its worker to threads that
+     * already fill the cores, and the oversubscribed cores cost more than the pool gains. A task scoring alone (the
+     * single JVM run, the last partitions of a job) uses the pool.
+     */
+    private Prediction[] run(BatchRunner runner, List<Encoding> batch) {
+        if (model.runnersInUse() < Parallel.threads()) return runner.run(batch);
+        Prediction[][] out = new Prediction[1][];
+        Parallel.onThisThread(() -> out[0] = runner.run(batch));
+        return out[0];
     }
 
     /** Encodes row i into enc[i]; returns null, or the reason the row cannot be scored. */

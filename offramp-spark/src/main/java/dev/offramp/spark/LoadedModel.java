@@ -8,6 +8,7 @@ import dev.offramp.onnxruntime.OnnxRuntimeEncoder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One model as an executor holds it: the read-only {@link Offramp} (weights, tokenizer, criterion) that every task
@@ -20,6 +21,7 @@ final class LoadedModel implements AutoCloseable {
     final String description;
     private final OnnxRuntimeEncoder ort;  // null unless engine is ONNX Runtime; shared by its runners (sessions are thread-safe)
     private final ConcurrentLinkedDeque<BatchRunner> idle = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger lent = new AtomicInteger();
 
     private LoadedModel(Offramp offramp, Engine engine, OnnxRuntimeEncoder ort, String description) {
         this.offramp = offramp;
@@ -51,6 +53,7 @@ final class LoadedModel implements AutoCloseable {
 
     /** A runner for this thread; give it back with {@link #release}. */
     BatchRunner borrow() {
+        lent.incrementAndGet();
         BatchRunner r = idle.poll();
         if (r != null) return r;
         // never closed one by one: the ONNX Runtime session is the model's and closes with it
@@ -60,6 +63,12 @@ final class LoadedModel implements AutoCloseable {
 
     void release(BatchRunner runner) {
         idle.push(runner);
+        lent.decrementAndGet();
+    }
+
+    /** Runners in use right now: how many tasks of this executor are scoring at once. */
+    int runnersInUse() {
+        return lent.get();
     }
 
     @Override
