@@ -1,5 +1,6 @@
 package dev.offramp.exits;
 
+import dev.offramp.testing.FiniteDifferences;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -7,6 +8,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,7 +65,7 @@ class ExitHeadsGradientTest {
         float[] grads = heads.grads().clone();
 
         // numeric
-        LossFn loss = () -> {
+        DoubleSupplier loss = () -> {
             double total = 0;
             float[] pl = new float[B * H];
             ExitHeads.Activations a = new ExitHeads.Activations(heads, B);
@@ -74,7 +76,7 @@ class ExitHeadsGradientTest {
             }
             return total;
         };
-        assertEquals(loss.eval(), joint, 1e-6 * Math.abs(joint));
+        assertEquals(loss.getAsDouble(), joint, 1e-6 * Math.abs(joint));
         Checker check = new Checker();
         float[] p = heads.params();
         for (ExitHeads.Tensor t : heads.tensors()) {
@@ -88,22 +90,13 @@ class ExitHeadsGradientTest {
                 + " gradients differ, e.g. " + check.failures.subList(0, Math.min(8, check.failures.size())));
     }
 
-    @FunctionalInterface
-    interface LossFn { double eval(); }
-
     static final class Checker {
         final List<String> failures = new ArrayList<>();
         double largest;
         int count;
 
-        void at(String name, float[] x, int i, float analytic, LossFn loss) {
-            float keep = x[i];
-            x[i] = keep + EPS;
-            double up = loss.eval();
-            x[i] = keep - EPS;
-            double down = loss.eval();
-            x[i] = keep;
-            double numeric = (up - down) / (2 * EPS);
+        void at(String name, float[] x, int i, float analytic, DoubleSupplier loss) {
+            double numeric = FiniteDifferences.at(x, i, EPS, loss);
             largest = Math.max(largest, Math.abs(numeric));
             count++;
             double err = Math.abs(analytic - numeric);

@@ -21,4 +21,15 @@ public final class FiniteDifferences {
         }
         return g;
     }
+
+    /** ∂loss/∂x[i] by central differences with step eps, for float parameters; x[i] is restored. */
+    public static double at(float[] x, int i, float eps, DoubleSupplier loss) {
+        float s = x[i];
+        x[i] = s + eps;
+        double lp = loss.getAsDouble();
+        x[i] = s - eps;
+        double lm = loss.getAsDouble();
+        x[i] = s;
+        return (lp - lm) / (2 * eps);
+    }
 }
