@@ -59,9 +59,9 @@ public final class Parallel {
         return THREADS;
     }
 
-    /** Runs {@code work} on the calling thread alone: every {@link #forRange} inside it (at any depth) runs inline. */
-    public static void onThisThread(Runnable work) {
-        ScopedValue.where(ON_THIS_THREAD, Boolean.TRUE).run(work);
+    /** Runs {@code work} on the calling thread alone (every {@link #forRange} inside it, at any depth, runs inline). */
+    public static <T> T onThisThread(java.util.function.Supplier<T> work) {
+        return ScopedValue.where(ON_THIS_THREAD, Boolean.TRUE).call(work::get);
     }
 
     /** Whether the current thread is inside {@link #onThisThread}. */

@@ -58,6 +58,7 @@ class ParallelTest {
                     Parallel.forRange(10, (s2, e2) -> seen.add(Thread.currentThread()));
                 });
             }
+            return null;
         });
         assertEquals(50, chunks.get(), "one chunk per call: the whole range inline");
         assertTrue(seen.stream().allMatch(t -> t == caller), "a chunk ran off the calling thread");

@@ -98,9 +98,7 @@ public final class BatchScorer {
      */
     private Prediction[] run(BatchRunner runner, List<Encoding> batch) {
         if (model.runnersInUse() < Parallel.threads()) return runner.run(batch);
-        Prediction[][] out = new Prediction[1][];
-        Parallel.onThisThread(() -> out[0] = runner.run(batch));
-        return out[0];
+        return Parallel.onThisThread(() -> runner.run(batch));
     }
 
     /** Encodes row i into enc[i]; returns null, or the reason the row cannot be scored. */
