@@ -5,6 +5,7 @@
 # docs/results/bert-base/ keeps.
 #   scripts/bert-base-glue.sh [task ...]        default: sst2 mrpc rte cola stsb
 #   RUNS=dir (default ~/offramp-runs/bert-base)
+#   EPOCHS=n LR=x override the table below for every task named (e.g. EPOCHS=5 RUNS=~/runs-5ep ... mrpc)
 # Hyper-parameters are the papers' (PABEE / DeeBERT: lr 2e-5..5e-5, batch 32, max length 128, 2-5 epochs), see
 # HPARAMS below; the exits' learning rate is higher because they start from scratch (methods.md §1).
 set -euo pipefail
@@ -17,6 +18,7 @@ declare -A HPARAMS=(   # epochs backbone-lr
 
 for task in "${TASKS[@]}"; do
   read -r epochs lr <<<"${HPARAMS[$task]:-3 2e-5}"
+  epochs="${EPOCHS:-$epochs}"; lr="${LR:-$lr}"
   dir="$RUNS/$task"; model="$dir/model"; mkdir -p "$dir"
   echo "== $task: $epochs epochs, lr $lr -> $dir"
   if [ ! -f "$model/config.json" ]; then
