@@ -4,6 +4,7 @@ import dev.offramp.generation.GenerationEval;
 import dev.offramp.generation.KvMode;
 import dev.offramp.generation.TokenExitCriterion;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -16,7 +17,8 @@ import java.util.concurrent.Callable;
         description = {"Early-exit generation against full depth on the held-out split of a train-lm folder, same engine,"
                 + " same run, batch 1: perplexity, tokens/s, mean exit layer, token match and ROUGE-L against"
                 + " full-depth greedy output.",
-                "Thresholds not given are calibrated on other held-out prompts (the loosest with token agreement >= --target-agreement)."},
+                "Thresholds not given are calibrated on other held-out prompts (the loosest with agreement >= --target-agreement,"
+                        + " free-running ROUGE-L by default)."},
         footer = {"", "Examples:",
                 "  ./offramp eval-gen --model runs/lm --policy top-prob",
                 "  ./offramp eval-gen --model runs/lm --policy consistentee --kv propagate-no-norm"})
@@ -31,8 +33,8 @@ final class EvalGenCommand implements Callable<Integer> {
     @Option(names = "--threshold", description = "the criterion's knob; default: calibrated (consistentee: its τ, 0.5 in the paper)")
     Double threshold;
 
-    @Option(names = "--target-agreement", defaultValue = "0.9", description = "(default: ${DEFAULT-VALUE})")
-    double target;
+    @Mixin
+    GenerationCalibrationOptions calibration;
 
     @Option(names = "--policy-file", description = "exit policies (default: <model>/exit-policy.json)")
     Path policyFile;
@@ -71,7 +73,7 @@ final class EvalGenCommand implements Callable<Integer> {
         List<int[]> evalPrompts = GenerationEval.prompts(docs, prompts, promptTokens);
         List<int[]> calib = GenerationEval.prompts(docs.reversed(), calibrationPrompts, promptTokens);
         TokenExitCriterion c = g.criterion(policy, threshold == null ? Double.NaN : threshold, policyFile, calib, maxTokens,
-                target, mode);
+                calibration, mode);
         int cap = g.pretrained.config().maxPositions();
         GenerationEval.Options o = new GenerationEval.Options(prompts, promptTokens, Math.min(maxTokens, cap - promptTokens),
                 pplDocs, Math.min(pplTokens, cap), mode, repeats);

@@ -6,6 +6,7 @@ import dev.offramp.generation.KvMode;
 import dev.offramp.generation.TokenExitCriterion;
 import dev.offramp.tokenizer.bpe.StreamDecoder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -33,9 +34,8 @@ final class GenerateCommand implements Callable<Integer> {
             + " on held-out text (consistentee: its τ, 0.5 in the paper)")
     Double threshold;
 
-    @Option(names = "--target-agreement", defaultValue = "0.9", description = "calibration: least token agreement with full"
-            + " depth (default: ${DEFAULT-VALUE})")
-    double target;
+    @Mixin
+    GenerationCalibrationOptions calibration;
 
     @Option(names = "--policy-file", description = "exit policies (default: <model>/exit-policy.json)")
     Path policyFile;
@@ -60,7 +60,7 @@ final class GenerateCommand implements Callable<Integer> {
         KvMode mode = KvMode.fromId(kv);
         List<int[]> calib = threshold == null && !List.of("oracle", "full").contains(policy)
                 ? GenerationEval.prompts(g.heldOut(400).reversed(), 8, 16) : List.of();
-        TokenExitCriterion c = g.criterion(policy, threshold == null ? Double.NaN : threshold, policyFile, calib, 24, target, mode);
+        TokenExitCriterion c = g.criterion(policy, threshold == null ? Double.NaN : threshold, policyFile, calib, 24, calibration, mode);
         int[] ids = g.tokenizer.encode(prompt.replace("\\n", "\n"), true);
         int cap = g.pretrained.config().maxPositions();
         int max = Math.min(maxTokens, cap - ids.length);

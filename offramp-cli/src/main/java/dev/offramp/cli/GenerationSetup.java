@@ -63,10 +63,12 @@ final class GenerationSetup {
 
     /**
      * The criterion: with a knob when given (NaN: none), else calibrated on the calibration prompts (the loosest knob
-     * with agreement ≥ target; for consistentee the policy threshold τ, the paper's 0.5 being one point of the sweep).
+     * with agreement ≥ target, measured as the options say; for consistentee the policy threshold τ, the paper's 0.5 being one point of the sweep).
      */
     TokenExitCriterion criterion(String name, double knob, Path policyFile, List<int[]> calibrationPrompts, int calibTokens,
-                                 double target, KvMode mode) {
+                                 GenerationCalibrationOptions calibration, KvMode mode) {
+        double target = calibration.target;
+        ThresholdCalibration.Agreement measure = calibration.measure();
         TokenCriteria.requireKnown(name);
         ExitPolicies policies = name.equals(TokenCriteria.CONSISTENTEE) ? policies(policyFile) : null;
         if (name.equals(TokenCriteria.CONSISTENTEE) && policies == null) {
@@ -77,21 +79,21 @@ final class GenerationSetup {
             return TokenCriteria.of(name, knob, policies);
         }
         List<ThresholdCalibration.Reference> refs = ThresholdCalibration.references(decoder, calibrationPrompts, calibTokens);
-        ThresholdCalibration.Result r = ThresholdCalibration.calibrate(decoder, refs, name, policies, target, mode);
+        ThresholdCalibration.Result r = ThresholdCalibration.calibrate(decoder, refs, name, policies, target, mode, measure);
         for (ThresholdCalibration.Point p : r.points()) {
-            System.out.printf(Locale.ROOT, "  calibration %s %-6s agreement %.4f  mean exit layer %.2f%n", name,
-                    fmtKnob(p.knob()), p.agreement(), p.meanExitLayer());
+            System.out.printf(Locale.ROOT, "  calibration %s %-6s %s agreement %.4f  mean exit layer %.2f%n", name,
+                    fmtKnob(p.knob()), measure.id(), p.agreement(), p.meanExitLayer());
         }
         if (r.chosen() == null) {
             ThresholdCalibration.Point best = r.points().getFirst();
             for (ThresholdCalibration.Point p : r.points()) if (p.agreement() > best.agreement()) best = p;
-            System.out.printf(Locale.ROOT, "calibration: no %s knob reaches agreement %.3f; using the most faithful, %s"
-                    + " (agreement %.4f, mean exit layer %.2f)%n", name, target, fmtKnob(best.knob()), best.agreement(),
+            System.out.printf(Locale.ROOT, "calibration: no %s knob reaches %s agreement %.3f; using the most faithful, %s"
+                    + " (agreement %.4f, mean exit layer %.2f)%n", name, measure.id(), target, fmtKnob(best.knob()), best.agreement(),
                     best.meanExitLayer());
             return TokenCriteria.of(name, best.knob(), policies);
         }
-        System.out.printf(Locale.ROOT, "calibrated %s: %s (agreement %.4f >= %.3f, mean exit layer %.2f of %d on %d held-out prompts)%n",
-                name, fmtKnob(r.chosen().knob()), r.chosen().agreement(), target, r.chosen().meanExitLayer(), layers(),
+        System.out.printf(Locale.ROOT, "calibrated %s: %s (%s agreement %.4f >= %.3f, mean exit layer %.2f of %d on %d held-out prompts)%n",
+                name, fmtKnob(r.chosen().knob()), measure.id(), r.chosen().agreement(), target, r.chosen().meanExitLayer(), layers(),
                 calibrationPrompts.size());
         return TokenCriteria.of(name, r.chosen().knob(), policies);
     }

@@ -49,6 +49,33 @@ class GenerationCommandsTest {
         assertTrue(SUMMARY.matcher(last).matches(), o.out());
         assertTrue(o.out().contains("calibrated top-margin") || o.out().contains("no top-margin knob"), o.out());
 
+        o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "top-margin", "--prompts", "3",
+                "--prompt-tokens", "8", "--max-tokens", "8", "--calibration-prompts", "3", "--ppl-docs", "3", "--ppl-tokens", "32",
+                "--agreement", "tokens", "--repeats", "1");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("tokens agreement"), o.out());
+        o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "top-margin", "--agreement", "bleu");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("unknown agreement measure 'bleu'"), o.err());
+
+        Path report = dir.resolve("report-gen");
+        o = CliInputErrorsTest.run("report-gen", "--model", lm.toString(), "--out", report.toString(), "--prompts", "3",
+                "--prompt-tokens", "8", "--max-tokens", "8", "--calibration-prompts", "3", "--ppl-docs", "3",
+                "--ppl-tokens", "32", "--repeats", "1");
+        assertEquals(0, o.code(), o.err());
+        String html = Files.readString(report.resolve("index.html"));
+        for (String c : new String[]{"top-prob (CALM)", "saturation (CALM)", "ConsistentEE policy", "static", "oracle"}) {
+            assertTrue(html.contains(c), c + " missing from the page");
+        }
+        for (String png : new String[]{"tradeoff-layers.png", "tradeoff-wallclock.png", "per-exit.png"}) {
+            assertTrue(Files.size(report.resolve(png)) > 1000, png);
+        }
+        long summaries = o.out().lines().filter(l -> l.startsWith("summary: policy=")).count();
+        assertEquals(6, summaries, o.out());
+        // the oracle exits each token where its greedy token is full depth's, so it reproduces full-depth output
+        assertTrue(o.out().lines().anyMatch(l -> l.startsWith("summary: policy=oracle ") && l.contains("rougeL_vs_full=1.0000")),
+                o.out());
+
         o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "entropy");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("unknown token exit criterion 'entropy'"), o.err());

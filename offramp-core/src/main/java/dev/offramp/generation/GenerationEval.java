@@ -55,27 +55,52 @@ public final class GenerationEval {
         return out;
     }
 
+    /**
+     * The generation half of eval-gen: full depth and early exit on the same prompts, interleaved, timed; exitHistogram
+     * counts the tokens decoded after the prompt by exit layer (1..L).
+     */
+    public record Generation(double tokensPerSecond, double fullTokensPerSecond, double meanExitLayer, int[] exitHistogram,
+                             double tokenMatch, double rougeL, int prompts, long tokens) {
+        public double speedup() {
+            return tokensPerSecond / fullTokensPerSecond;
+        }
+    }
+
     public static Report run(EarlyExitDecoder d, String policyName, TokenExitCriterion c, List<int[]> promptList,
                              List<int[]> pplDocs, Options o) {
+        Generation g = generation(d, c, promptList, o.maxTokens(), o.mode(), o.repeats());
+        double[] ppl = perplexities(d, c, pplDocs, o);
+        return new Report(policyName, g.tokensPerSecond(), g.fullTokensPerSecond(), g.meanExitLayer(),
+                d.model().config().layers(), g.tokenMatch(), g.rougeL(), ppl[0], ppl[1], g.prompts(), g.tokens());
+    }
+
+    public static Generation generation(EarlyExitDecoder d, TokenExitCriterion c, List<int[]> promptList, int maxTokens,
+                                        KvMode mode, int repeats) {
+        if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
+        int layers = d.model().config().layers();
         int longest = promptList.stream().mapToInt(p -> p.length).max().orElse(1);
-        EarlyExitDecoder.Session s = d.newSession(longest + o.maxTokens(), longest);
+        EarlyExitDecoder.Session s = d.newSession(longest + maxTokens, longest);
         TokenExitCriterion full = TokenCriteria.full();
-        d.generate(s, promptList.get(0), o.maxTokens(), full, o.mode(), null);     // warm-up
-        d.generate(s, promptList.get(0), o.maxTokens(), c, o.mode(), null);
-        double[] fullRate = new double[o.repeats()], earlyRate = new double[o.repeats()];
+        d.generate(s, promptList.get(0), maxTokens, full, mode, null);     // warm-up
+        d.generate(s, promptList.get(0), maxTokens, c, mode, null);
+        double[] fullRate = new double[repeats], earlyRate = new double[repeats];
         long earlySteps = 0, layerSum = 0, match = 0, positions = 0;
+        int[] histogram = new int[layers];
         double rouge = 0;
-        for (int rep = 0; rep < o.repeats(); rep++) {
+        for (int rep = 0; rep < repeats; rep++) {
             long fullNanos = 0, earlyNanos = 0, fullSteps = 0, steps = 0;
             for (int[] p : promptList) {
-                EarlyExitDecoder.Generated f = d.generate(s, p, o.maxTokens(), full, o.mode(), null);
-                EarlyExitDecoder.Generated e = d.generate(s, p, o.maxTokens(), c, o.mode(), null);
+                EarlyExitDecoder.Generated f = d.generate(s, p, maxTokens, full, mode, null);
+                EarlyExitDecoder.Generated e = d.generate(s, p, maxTokens, c, mode, null);
                 fullNanos += f.decodeNanos();
                 earlyNanos += e.decodeNanos();
                 fullSteps += f.tokens().length - 1;
                 steps += e.tokens().length - 1;
                 if (rep > 0) continue;                       // the outputs are the same every repeat
-                for (int i = 1; i < e.exitLayers().length; i++) layerSum += e.exitLayers()[i];
+                for (int i = 1; i < e.exitLayers().length; i++) {
+                    layerSum += e.exitLayers()[i];
+                    histogram[e.exitLayers()[i] - 1]++;
+                }
                 for (int i = 0; i < Math.min(f.tokens().length, e.tokens().length); i++) if (f.tokens()[i] == e.tokens()[i]) match++;
                 positions += Math.max(f.tokens().length, e.tokens().length);
                 rouge += RougeL.f1(e.tokens(), f.tokens());
@@ -84,10 +109,8 @@ public final class GenerationEval {
             earlyRate[rep] = steps / (earlyNanos / 1e9);
             if (rep == 0) earlySteps = steps;
         }
-        double[] ppl = perplexities(d, c, pplDocs, o);
-        return new Report(policyName, median(earlyRate), median(fullRate),
-                (double) layerSum / Math.max(1, earlySteps), d.model().config().layers(), (double) match / positions,
-                rouge / promptList.size(), ppl[0], ppl[1], promptList.size(), earlySteps);
+        return new Generation(median(earlyRate), median(fullRate), (double) layerSum / Math.max(1, earlySteps), histogram,
+                (double) match / positions, rouge / promptList.size(), promptList.size(), earlySteps);
     }
 
     static double median(double[] x) {
@@ -97,7 +120,7 @@ public final class GenerationEval {
     }
 
     /** {early-exit perplexity, full-depth perplexity} on the documents, the first token as the prompt. */
-    static double[] perplexities(EarlyExitDecoder d, TokenExitCriterion c, List<int[]> docs, Options o) {
+    public static double[] perplexities(EarlyExitDecoder d, TokenExitCriterion c, List<int[]> docs, Options o) {
         EarlyExitDecoder.Session s = d.newSession(o.pplTokens(), 1);
         double early = 0, full = 0;
         long count = 0;

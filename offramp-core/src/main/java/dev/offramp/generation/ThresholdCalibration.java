@@ -5,13 +5,38 @@ import java.util.List;
 
 /**
  * Picks each criterion's knob on held-out text, as eval/calibration does for the encoder: every knob of the sweep
- * runs the held-out prompts teacher-forced on the full-depth greedy continuation, and the loosest knob (fewest
- * layers) whose token agreement with full depth is at least the target wins. Agreement is the fraction of generated
- * positions where the exit layer's greedy token equals the full-depth one, on the full-depth path; the first
- * position comes from the prompt's full-depth pass and is not counted.
+ * runs the held-out prompts against their full-depth greedy continuations, and the loosest knob (fewest layers) whose
+ * agreement with full depth is at least the target wins. Agreement is measured one of two ways ({@link Agreement}):
+ * free-running ROUGE-L, what eval-gen reports, or per-token agreement teacher-forced on the full-depth path, which
+ * is cheaper but overstates free-running agreement: once one token differs, the rest of a free-running continuation
+ * differs too (docs/results/generation.md: 0.9 token agreement became ROUGE-L 0.69–0.79).
  */
 public final class ThresholdCalibration {
     private ThresholdCalibration() {}
+
+    /** What "agreement with full depth" means for a knob. */
+    public enum Agreement {
+        /** Mean ROUGE-L F1 of the early-exit greedy continuation against the full-depth one, each free-running. */
+        ROUGE_L("rouge-l"),
+        /** Teacher-forced on the full-depth continuation: the share of positions whose exit-layer greedy token is the
+         *  full-depth one (the first position, from the prompt's full-depth pass, not counted). */
+        TOKENS("tokens");
+
+        private final String id;
+
+        Agreement(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public static Agreement fromId(String id) {
+            for (Agreement a : values()) if (a.id.equals(id)) return a;
+            throw new IllegalArgumentException("unknown agreement measure '" + id + "': rouge-l | tokens");
+        }
+    }
 
     /** A prompt and the continuation full-depth greedy decoding gives it. */
     public record Reference(int[] prompt, int[] continuation) {}
@@ -33,7 +58,32 @@ public final class ThresholdCalibration {
         return refs;
     }
 
-    /** Agreement and mean exit layer of one criterion on the references. */
+    /** Agreement and mean exit layer of one criterion on the references, agreement measured as {@code a} says. */
+    public static Point measure(EarlyExitDecoder d, List<Reference> refs, TokenExitCriterion c, KvMode mode, Agreement a) {
+        return a == Agreement.ROUGE_L ? measureFreeRunning(d, refs, c, mode) : measure(d, refs, c, mode);
+    }
+
+    /**
+     * Free-running: each prompt generates as many tokens as its reference with the criterion; agreement is the mean
+     * ROUGE-L F1 against the reference, the mean exit layer counts the tokens after the first.
+     */
+    public static Point measureFreeRunning(EarlyExitDecoder d, List<Reference> refs, TokenExitCriterion c, KvMode mode) {
+        int longest = refs.stream().mapToInt(r -> r.prompt().length + r.continuation().length).max().orElse(1);
+        int longestPrompt = refs.stream().mapToInt(r -> r.prompt().length).max().orElse(1);
+        EarlyExitDecoder.Session s = d.newSession(longest, longestPrompt);
+        double rouge = 0;
+        long count = 0, layers = 0;
+        for (Reference r : refs) {
+            EarlyExitDecoder.Generated g = d.generate(s, r.prompt(), r.continuation().length, c, mode, null);
+            rouge += RougeL.f1(g.tokens(), r.continuation());
+            for (int i = 1; i < g.exitLayers().length; i++) layers += g.exitLayers()[i];
+            count += Math.max(0, g.exitLayers().length - 1);
+        }
+        return new Point(c.threshold(), refs.isEmpty() ? 1 : rouge / refs.size(),
+                count == 0 ? Double.NaN : (double) layers / count);
+    }
+
+    /** Teacher-forced token agreement and mean exit layer of one criterion on the references. */
     public static Point measure(EarlyExitDecoder d, List<Reference> refs, TokenExitCriterion c, KvMode mode) {
         int longest = refs.stream().mapToInt(r -> r.prompt().length + r.continuation().length).max().orElse(1);
         int longestPrompt = refs.stream().mapToInt(r -> r.prompt().length).max().orElse(1);
@@ -51,13 +101,19 @@ public final class ThresholdCalibration {
                 count == 0 ? Double.NaN : (double) layers / count);
     }
 
-    /** Sweeps the criterion's knobs and picks the loosest with agreement ≥ target. */
+    /** Sweeps the criterion's knobs and picks the loosest with teacher-forced token agreement ≥ target. */
     public static Result calibrate(EarlyExitDecoder d, List<Reference> refs, String criterion, ExitPolicies policies,
                                    double targetAgreement, KvMode mode) {
+        return calibrate(d, refs, criterion, policies, targetAgreement, mode, Agreement.TOKENS);
+    }
+
+    /** Sweeps the criterion's knobs and picks the loosest with agreement ≥ target, agreement measured as {@code a} says. */
+    public static Result calibrate(EarlyExitDecoder d, List<Reference> refs, String criterion, ExitPolicies policies,
+                                   double targetAgreement, KvMode mode, Agreement a) {
         List<Point> points = new ArrayList<>();
         Point chosen = null;
         for (double knob : TokenCriteria.sweep(criterion, d.model().config().layers())) {
-            Point p = measure(d, refs, TokenCriteria.of(criterion, knob, policies), mode);
+            Point p = measure(d, refs, TokenCriteria.of(criterion, knob, policies), mode, a);
             points.add(p);
             if (p.agreement() >= targetAgreement && (chosen == null || p.meanExitLayer() < chosen.meanExitLayer())) chosen = p;
         }

@@ -40,5 +40,20 @@ class GenerationEvalTest {
         double x = Double.parseDouble(m.group(2)), y = Double.parseDouble(m.group(3));
         assertEquals(x / y, Double.parseDouble(m.group(4)), 0.002 + 0.01 * x / y);
         assertEquals(first.rougeL(), Double.parseDouble(m.group(6)), 1e-4);
+
+        // the histogram counts every decoded token at its exit layer, and its mean is the mean exit layer
+        TokenExitCriterion margin = new TokenCriteria.TopMargin(0.3);
+        GenerationEval.Generation g = GenerationEval.generation(d, margin, prompts, 12, KvMode.PROPAGATE, 1);
+        int[] h = g.exitHistogram();
+        assertEquals(TinyLm.LAYERS, h.length);
+        long n = 0, sum = 0;
+        for (int l = 1; l <= h.length; l++) {
+            n += h[l - 1];
+            sum += (long) l * h[l - 1];
+        }
+        assertEquals(g.tokens(), n);
+        assertEquals(g.meanExitLayer(), (double) sum / n, 1e-12);
+        assertEquals(4 * 11, GenerationEval.generation(d, new TokenCriteria.Static(2), prompts, 12, KvMode.PROPAGATE, 1)
+                .exitHistogram()[1], "static at layer 2 puts every decoded token in bin 2");
     }
 }

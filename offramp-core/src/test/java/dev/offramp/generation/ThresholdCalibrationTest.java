@@ -26,4 +26,32 @@ class ThresholdCalibrationTest {
         // an unreachable target picks nothing
         assertNull(ThresholdCalibration.calibrate(d, refs, TokenCriteria.STATIC, null, 1.01, KvMode.PROPAGATE).chosen());
     }
+
+    @Test
+    void freeRunningAgreementIsTheRougeLOfEachGeneratedContinuation() {
+        EarlyExitDecoder d = TinyLm.decoder();
+        List<ThresholdCalibration.Reference> refs = ThresholdCalibration.references(d, EarlyExitDecoderTest.prompts(4), 10);
+        // full depth reproduces its own references exactly
+        ThresholdCalibration.Point full = ThresholdCalibration.measureFreeRunning(d, refs, TokenCriteria.full(), KvMode.PROPAGATE);
+        assertEquals(1.0, full.agreement(), 1e-12);
+        assertEquals(TinyLm.LAYERS, full.meanExitLayer(), 1e-12);
+        // an early static exit: agreement is the mean ROUGE-L of what it generates, computed here independently
+        TokenExitCriterion early = TokenCriteria.of(TokenCriteria.STATIC, 1, null);
+        ThresholdCalibration.Point p = ThresholdCalibration.measure(d, refs, early, KvMode.PROPAGATE,
+                ThresholdCalibration.Agreement.ROUGE_L);
+        EarlyExitDecoder.Session s = d.newSession(64, 16);
+        double rouge = 0;
+        for (ThresholdCalibration.Reference r : refs) {
+            int[] got = d.generate(s, r.prompt(), r.continuation().length, early, KvMode.PROPAGATE, null).tokens();
+            rouge += RougeL.f1(got, r.continuation());
+        }
+        assertEquals(rouge / refs.size(), p.agreement(), 1e-12);
+        assertEquals(1.0, p.meanExitLayer(), 1e-12);
+        assertTrue(p.agreement() < 1.0, "layer 1 of the tiny model does not reproduce full depth: " + p);
+        // and it is not the teacher-forced measure
+        ThresholdCalibration.Point tf = ThresholdCalibration.measure(d, refs, early, KvMode.PROPAGATE,
+                ThresholdCalibration.Agreement.TOKENS);
+        assertEquals(ThresholdCalibration.measure(d, refs, early, KvMode.PROPAGATE).agreement(), tf.agreement(), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> ThresholdCalibration.Agreement.fromId("bleu"));
+    }
 }

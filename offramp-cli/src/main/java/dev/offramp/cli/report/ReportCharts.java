@@ -213,7 +213,7 @@ final class ReportCharts {
             chart.setTitle(String.format(Locale.ROOT, "%s: mean exit %.2f, %s", c.legendName(),
                     c.calibrated().meanExitLayer(), c.calibrated().knob()));
             chart.setXAxisTitle("exit layer");
-            chart.setYAxisTitle("% of examples");
+            chart.setYAxisTitle("% of " + d.itemName());
             CategorySeries s = chart.addSeries(c.name(), layersAxis, share);
             s.setFillColor(styles.get(i).color());
             var st = chart.getStyler();
@@ -254,7 +254,7 @@ final class ReportCharts {
     static CategoryChart perExit(ReportData d) {
         CategoryChart chart = new CategoryChart(WIDTH, HEIGHT);
         chart.setTitle(title(d, d.metricName() + " of each exit"));
-        chart.setXAxisTitle("exit layer (every example exits here)");
+        chart.setXAxisTitle("exit layer (all " + d.itemName() + " exit here)");
         chart.setYAxisTitle(metricAxisTitle(d));
         styleAxes(chart.getStyler());
         chart.getStyler().setMarkerSize(10);

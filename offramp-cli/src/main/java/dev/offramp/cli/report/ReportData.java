@@ -19,11 +19,21 @@ import java.util.Set;
  * @param maxDropPoints   calibration target: allowed drop below the full model, in points (0.5 in the standard run)
  * @param timing          how the wall-clock numbers were measured
  * @param criteria        one curve per criterion, in display order
+ * @param itemName        what exits, plural: "examples" for classification, "generated tokens" for generation
  */
 public record ReportData(String modelName, String taskName, String metricName, String split, int layers,
                          double fullModelMetric, double[] perExitMetric, double maxDropPoints, TimingContext timing,
-                         List<CriterionCurve> criteria) {
+                         List<CriterionCurve> criteria, String itemName) {
+    /** A classification report: examples exit. */
+    public ReportData(String modelName, String taskName, String metricName, String split, int layers,
+                      double fullModelMetric, double[] perExitMetric, double maxDropPoints, TimingContext timing,
+                      List<CriterionCurve> criteria) {
+        this(modelName, taskName, metricName, split, layers, fullModelMetric, perExitMetric, maxDropPoints, timing,
+                criteria, "examples");
+    }
+
     public ReportData {
+        requireText(itemName, "item name");
         requireText(modelName, "model name");
         requireText(taskName, "task name");
         requireText(metricName, "metric name");

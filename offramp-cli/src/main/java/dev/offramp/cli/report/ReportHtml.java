@@ -7,7 +7,7 @@ import java.util.Locale;
 final class ReportHtml {
     private ReportHtml() {}
 
-    private static final String CSS = """
+    static final String CSS = """
             body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
                    max-width: 1180px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.5; }
             h1 { font-size: 1.6em; margin-bottom: 0.2em; }
@@ -161,27 +161,27 @@ final class ReportHtml {
         h.append("</tr>\n</table>\n");
     }
 
-    private static void figure(StringBuilder h, String file, String alt, String caption) {
+    static void figure(StringBuilder h, String file, String alt, String caption) {
         h.append("<figure>\n<img src=\"").append(esc(file)).append("\" alt=\"").append(esc(alt)).append("\">\n")
                 .append("<figcaption>").append(esc(caption)).append("</figcaption>\n</figure>\n");
     }
 
-    private static String hiddenNote(ReportCharts.Range r) {
+    static String hiddenNote(ReportCharts.Range r) {
         if (r.hiddenBelow() == 0) return "";
         return String.format(Locale.ROOT, " The metric axis is zoomed to the region near the full model; %d "
                 + "aggressive setting%s below %.1f %s off the chart (see the table for calibrated values).",
                 r.hiddenBelow(), r.hiddenBelow() == 1 ? "" : "s", r.min(), r.hiddenBelow() == 1 ? "is" : "are");
     }
 
-    private static String numCell(String text) {
+    static String numCell(String text) {
         return "<td class=\"n\">" + esc(text) + "</td>";
     }
 
-    private static String fmt(double v) {
+    static String fmt(double v) {
         return Double.isNaN(v) ? "—" : String.format(Locale.ROOT, "%.2f", v);
     }
 
-    private static String times(double v) {
+    static String times(double v) {
         return Double.isNaN(v) ? "—" : String.format(Locale.ROOT, "%.2f×", v);
     }
 

@@ -32,6 +32,25 @@ public final class ReportWriter {
      * no criterion has a calibrated setting. Returns the HTML file.
      */
     public static Path write(ReportData data, Path outDir) throws IOException {
+        List<String> written = writeCharts(data, outDir);
+        Path html = outDir.resolve(HTML);
+        Files.writeString(html, ReportHtml.render(data, written), StandardCharsets.UTF_8);
+        return html;
+    }
+
+    /**
+     * The generation page: the same four charts (metric = ROUGE-L against full-depth greedy output, items = generated
+     * tokens) and {@link GenerationReportHtml}'s text, with one row per calibrated criterion.
+     */
+    public static Path writeGeneration(ReportData data, List<GenerationRow> rows, String commandLine, Path outDir)
+            throws IOException {
+        List<String> written = writeCharts(data, outDir);
+        Path html = outDir.resolve(HTML);
+        Files.writeString(html, GenerationReportHtml.render(data, rows, commandLine, written), StandardCharsets.UTF_8);
+        return html;
+    }
+
+    private static List<String> writeCharts(ReportData data, Path outDir) throws IOException {
         if (System.getProperty("java.awt.headless") == null) {
             System.setProperty("java.awt.headless", "true"); // charts render off-screen; servers have no display
         }
@@ -59,10 +78,7 @@ public final class ReportWriter {
         }
         save(ReportCharts.perExit(data), outDir.resolve(PER_EXIT_CHART));
         written.add(PER_EXIT_CHART);
-
-        Path html = outDir.resolve(HTML);
-        Files.writeString(html, ReportHtml.render(data, written), StandardCharsets.UTF_8);
-        return html;
+        return written;
     }
 
     private static void save(Chart<?, ?> chart, Path file) throws IOException {
