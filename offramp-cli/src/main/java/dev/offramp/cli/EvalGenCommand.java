@@ -2,6 +2,7 @@ package dev.offramp.cli;
 
 import dev.offramp.generation.GenerationEval;
 import dev.offramp.generation.KvMode;
+import dev.offramp.weights.DecoderModels;
 import dev.offramp.generation.TokenExitCriterion;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,8 +24,9 @@ import java.util.concurrent.Callable;
                 "  ./offramp eval-gen --model runs/lm --policy top-prob",
                 "  ./offramp eval-gen --model runs/lm --policy consistentee --kv propagate-no-norm"})
 final class EvalGenCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "a train-lm folder (with train/heldout.jsonl)")
-    Path model;
+    @Option(names = "--model", required = true, description = "a decoder folder (e.g. from train-lm) or demo-lm, the"
+            + " demonstration decoder kept in the repository")
+    String model;
 
     @Option(names = "--policy", required = true, description = "top-prob | top-margin | saturation | static | oracle"
             + " | consistentee | full")
@@ -66,7 +68,7 @@ final class EvalGenCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         dev.offramp.generation.TokenCriteria.requireKnown(policy);
-        GenerationSetup g = new GenerationSetup(model);
+        GenerationSetup g = new GenerationSetup(DecoderModels.folder(model));
         KvMode mode = KvMode.fromId(kv);
         List<int[]> docs = g.heldOut(4000);
         // evaluation from the front of the held-out split, calibration from the back: no prompt is in both

@@ -3,6 +3,7 @@ package dev.offramp.cli;
 import dev.offramp.generation.EarlyExitDecoder;
 import dev.offramp.generation.GenerationEval;
 import dev.offramp.generation.KvMode;
+import dev.offramp.weights.DecoderModels;
 import dev.offramp.generation.TokenExitCriterion;
 import dev.offramp.tokenizer.bpe.StreamDecoder;
 import picocli.CommandLine.Command;
@@ -23,8 +24,9 @@ import java.util.concurrent.Callable;
                 "  ./offramp generate --model runs/lm --policy top-prob --show-exits \"### Instruction:\\nName three colors.\\n\\n### Response:\\n\"",
                 "  ./offramp generate --model runs/lm --policy consistentee --max-tokens 100 \"The movie was\""})
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "a decoder folder (config.json, model.safetensors, tokenizer.json)")
-    Path model;
+    @Option(names = "--model", required = true, description = "a decoder folder (e.g. from train-lm) or demo-lm, the"
+            + " demonstration decoder kept in the repository")
+    String model;
 
     @Option(names = "--policy", defaultValue = "top-prob", description = "top-prob | top-margin | saturation | static | oracle"
             + " | consistentee | full (default: ${DEFAULT-VALUE})")
@@ -56,7 +58,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         dev.offramp.generation.TokenCriteria.requireKnown(policy);
-        GenerationSetup g = new GenerationSetup(model);
+        GenerationSetup g = new GenerationSetup(DecoderModels.folder(model));
         KvMode mode = KvMode.fromId(kv);
         List<int[]> calib = threshold == null && !List.of("oracle", "full").contains(policy)
                 ? GenerationEval.prompts(g.heldOut(400).reversed(), 8, 16) : List.of();

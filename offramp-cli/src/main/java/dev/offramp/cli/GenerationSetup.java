@@ -24,6 +24,8 @@ import java.util.Locale;
  * criterion named by --policy with its knob given or calibrated on held-out text.
  */
 final class GenerationSetup {
+    /** A shipped decoder's sample of its held-out split: the front and the back of train/heldout.jsonl, gzipped. */
+    static final String HELD_OUT_SAMPLE = "heldout.jsonl.gz";
     final Path dir;
     final PretrainedDecoder pretrained;
     final EarlyExitDecoder decoder;
@@ -46,12 +48,16 @@ final class GenerationSetup {
         return ExitPolicies.load(f, layers(), pretrained.config().hidden());
     }
 
-    /** The held-out documents train-lm kept aside (train/heldout.jsonl), tokenized with BOS. */
+    /**
+     * The held-out documents train-lm kept aside (train/heldout.jsonl; the repository's demo-lm keeps a sample of them
+     * as heldout.jsonl.gz beside its weights), tokenized with BOS.
+     */
     List<int[]> heldOut(int max) {
         Path file = dir.resolve("train/heldout.jsonl");
+        if (!Files.isRegularFile(file) && Files.isRegularFile(dir.resolve(HELD_OUT_SAMPLE))) file = dir.resolve(HELD_OUT_SAMPLE);
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(file + " is missing: eval-gen and calibration need the held-out split of a"
-                    + " train-lm folder (or give --threshold to generate)");
+            throw new IllegalArgumentException(dir.resolve("train/heldout.jsonl") + " is missing: eval-gen and calibration"
+                    + " need the held-out split of a train-lm folder (or give --threshold to generate)");
         }
         List<int[]> docs = new ArrayList<>();
         for (LmCorpus.Document d : LmCorpus.readJsonLines(file)) {

@@ -11,6 +11,7 @@ import dev.offramp.generation.EarlyExitDecoder;
 import dev.offramp.generation.ExitPolicies;
 import dev.offramp.generation.GenerationEval;
 import dev.offramp.generation.KvMode;
+import dev.offramp.weights.DecoderModels;
 import dev.offramp.generation.ThresholdCalibration;
 import dev.offramp.generation.TokenCriteria;
 import dev.offramp.generation.TokenExitCriterion;
@@ -36,8 +37,9 @@ import java.util.concurrent.Callable;
                 "  ./offramp report-gen --model runs/lm",
                 "  ./offramp report-gen --model runs/lm --target-agreement 0.95 --out runs/lm/report-gen-095"})
 final class ReportGenCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "a train-lm folder (with train/heldout.jsonl)")
-    Path model;
+    @Option(names = "--model", required = true, description = "a decoder folder (e.g. from train-lm) or demo-lm, the"
+            + " demonstration decoder kept in the repository")
+    String model;
 
     @Option(names = "--out", description = "report folder (default: <model>/report-gen)")
     Path out;
@@ -86,8 +88,8 @@ final class ReportGenCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ThresholdCalibration.Agreement measure = calibration.measure(); // a bad --agreement fails before any work
         KvMode mode = KvMode.fromId(kv);
-        GenerationSetup g = new GenerationSetup(model);
-        Path dir = out != null ? out : model.resolve("report-gen");
+        GenerationSetup g = new GenerationSetup(DecoderModels.folder(model));
+        Path dir = out != null ? out : g.dir.resolve("report-gen");
         List<int[]> docs = g.heldOut(4000);
         List<int[]> evalPrompts = GenerationEval.prompts(docs, prompts, promptTokens);
         List<int[]> calib = GenerationEval.prompts(docs.reversed(), calibrationPrompts, promptTokens);
@@ -162,7 +164,7 @@ final class ReportGenCommand implements Callable<Integer> {
                         + " %s agreement", Runtime.getRuntime().availableProcessors(), evalPrompts.size(), promptTokens, gen,
                 repeats, mode.id(), calib.size(), measure.id());
         double dropPoints = Math.round(1e6 * (1.0 - calibration.target)) / 1e4; // 0.9 → 10 points, not 9.999…
-        ReportData data = new ReportData(model.toAbsolutePath().normalize().getFileName().toString(), "generation",
+        ReportData data = new ReportData(g.dir.toAbsolutePath().normalize().getFileName().toString(), "generation",
                 "ROUGE-L", "held-out prompts, vs full-depth output", layers, 1.0, perExit, dropPoints,
                 new TimingContext(1, 1, 1, note), curves, "generated tokens");
         String command = "./offramp report-gen --model " + model + " --target-agreement " + calibration.target

@@ -21,7 +21,8 @@ import java.util.List;
  *
  * <p>Lines end at {@code \n}; one trailing {@code \r} per line is removed (some copies use CRLF). A final
  * line without a terminating newline is kept. A UTF-8 byte-order mark at the start of the file is removed.
- * Nothing else is interpreted: quotes are ordinary characters.
+ * Nothing else is interpreted: quotes are ordinary characters. A file whose name ends in {@code .gz} is gunzipped
+ * first.
  */
 public final class TextLines {
 
@@ -38,6 +39,13 @@ public final class TextLines {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
+            if (file.getFileName().toString().endsWith(".gz")) {
+                try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(bytes))) {
+                    bytes = in.readAllBytes();
+                } catch (java.util.zip.ZipException e) {
+                    throw new DataFormatException(file, 0, "named .gz but not gzip data: " + e.getMessage());
+                }
+            }
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException("data file not found: " + file, e);
         } catch (IOException e) {

@@ -24,6 +24,18 @@ class TextLinesTest {
     }
 
     @Test
+    void gzippedFileIsReadAsItsContents(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("docs.jsonl.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(f))) {
+            out.write("{\"text\":\"a\"}\nnaïve\n".getBytes(StandardCharsets.UTF_8));
+        }
+        assertEquals(List.of("{\"text\":\"a\"}", "naïve"), TextLines.readUtf8(f));
+        Path notGzip = Files.writeString(dir.resolve("plain.gz"), "plain text");
+        DataFormatException e = assertThrows(DataFormatException.class, () -> TextLines.readUtf8(notGzip));
+        assertTrue(e.getMessage().contains("not gzip data"), e.getMessage());
+    }
+
+    @Test
     void emptyFileHasNoLines(@TempDir Path dir) throws IOException {
         Path f = Files.write(dir.resolve("e.tsv"), new byte[0]);
         assertEquals(List.of(), TextLines.readUtf8(f));
