@@ -1,6 +1,6 @@
 package dev.offramp.weights;
 
-import dev.offramp.io.SiblingTempFiles;
+import dev.offramp.io.AtomicFiles;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -302,8 +302,7 @@ public final class ModelRegistry {
             long expected = conn.getContentLengthLong();
             if (expected >= 0 && Files.exists(target) && Files.size(target) == expected) return target;
             Files.createDirectories(dir);
-            Path tmp = SiblingTempFiles.create(target, ".part"); // readable like any saved file, not 0600
-            try {
+            AtomicFiles.write(target, tmp -> {
                 long copied;
                 try (InputStream in = conn.getInputStream(); OutputStream out = Files.newOutputStream(tmp)) {
                     copied = in.transferTo(out);
@@ -311,14 +310,7 @@ public final class ModelRegistry {
                 if (expected >= 0 && copied != expected) {
                     throw new IOException("extracted " + copied + " bytes of " + resource + ", expected " + expected);
                 }
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            });
             return target;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot extract " + resource + " to " + target + ": " + e.getMessage(), e);
