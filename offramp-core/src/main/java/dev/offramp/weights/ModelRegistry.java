@@ -1,6 +1,7 @@
 package dev.offramp.weights;
 
 import dev.offramp.io.AtomicFiles;
+import dev.offramp.io.SiblingTempFiles;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -15,7 +16,6 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -187,10 +187,7 @@ public final class ModelRegistry {
         try {
             Files.createDirectories(dir.getParent());
             if (Files.exists(dir)) deleteTree(dir); // an incomplete folder left by hand or an older version
-            tmp = Files.createTempDirectory(dir.getParent(), dir.getFileName() + ".part-");
-            if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x")); // not the temp 700
-            }
+            tmp = SiblingTempFiles.createDirectory(dir, ".part"); // the umask's mode, as any folder the user makes
             URLConnection conn = zip.openConnection();
             conn.setUseCaches(false); // do not keep the 400 MB jar open in the JarURLConnection cache
             long total = conn.getContentLengthLong();
