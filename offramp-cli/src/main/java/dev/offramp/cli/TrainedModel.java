@@ -6,6 +6,7 @@ import dev.offramp.eval.TaskMetric;
 import dev.offramp.exits.LayerwiseOutputs;
 import dev.offramp.exits.MultiExitModel;
 import dev.offramp.exits.PolicySource;
+import dev.offramp.io.AtomicFiles;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.tokenizer.WordPieceTokenizer;
@@ -18,7 +19,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -128,16 +128,16 @@ record TrainedModel(Path dir, Offramp library, TaskSplits splits) {
 
     static void writePolicy(Path file, long key, float[] pi, int n, int l) throws IOException {
         Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".part");
-        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
-            out.writeLong(key);
-            out.writeInt(n);
-            out.writeInt(l);
-            ByteBuffer b = ByteBuffer.allocate(pi.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            b.asFloatBuffer().put(pi);
-            out.write(b.array());
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, tmp -> {
+            try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                out.writeLong(key);
+                out.writeInt(n);
+                out.writeInt(l);
+                ByteBuffer b = ByteBuffer.allocate(pi.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(pi);
+                out.write(b.array());
+            }
+        });
     }
 
     private static LayerwiseOutputs read(Path file, long fp) throws IOException {
@@ -155,16 +155,16 @@ record TrainedModel(Path dir, Offramp library, TaskSplits splits) {
 
     static void write(Path file, long fp, LayerwiseOutputs o) throws IOException {
         Files.createDirectories(file.getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".part");
-        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
-            out.writeLong(fp);
-            out.writeInt(o.samples());
-            out.writeInt(o.layers());
-            out.writeInt(o.outputs());
-            ByteBuffer b = ByteBuffer.allocate(o.values().length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            b.asFloatBuffer().put(o.values());
-            out.write(b.array());
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, tmp -> {
+            try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                out.writeLong(fp);
+                out.writeInt(o.samples());
+                out.writeInt(o.layers());
+                out.writeInt(o.outputs());
+                ByteBuffer b = ByteBuffer.allocate(o.values().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(o.values());
+                out.write(b.array());
+            }
+        });
     }
 }

@@ -21,12 +21,31 @@ public final class SiblingTempFiles {
      * unique (the file is created exclusively), so concurrent writers of the same target never share one.
      */
     public static Path create(Path target, String suffix) throws IOException {
+        return createUnique(target, suffix,
+                tmp -> Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close());
+    }
+
+    /**
+     * Creates an empty folder named like {@link #create}'s files, for a folder that is filled and then renamed into
+     * place; made by {@link Files#createDirectory}, so its mode is the ordinary 0777 less the umask, not the 0700 of
+     * {@link Files#createTempDirectory}.
+     */
+    public static Path createDirectory(Path target, String suffix) throws IOException {
+        return createUnique(target, suffix, Files::createDirectory);
+    }
+
+    /** Creates a file or folder; throws FileAlreadyExistsException when the name is taken. */
+    private interface Creation {
+        void create(Path path) throws IOException;
+    }
+
+    private static Path createUnique(Path target, String suffix, Creation creation) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         String prefix = target.getFileName().toString();
         for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve(prefix + Long.toUnsignedString(ThreadLocalRandom.current().nextLong()) + suffix);
             try {
-                Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                creation.create(tmp);
                 return tmp;
             } catch (FileAlreadyExistsException e) {
                 if (attempt == 100) throw e; // 100 collisions of a random 64-bit number: something else is wrong

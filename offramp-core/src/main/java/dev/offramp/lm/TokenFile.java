@@ -1,12 +1,13 @@
 package dev.offramp.lm;
 
+import dev.offramp.io.AtomicFiles;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
@@ -21,21 +22,20 @@ public final class TokenFile {
 
     public static void write(Path file, long fingerprint, int[] tokens) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".part");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            ByteBuffer head = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
-            head.putInt(MAGIC).putInt(VERSION).putLong(fingerprint).putLong(tokens.length).flip();
-            while (head.hasRemaining()) ch.write(head);
-            ByteBuffer body = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < tokens.length; ) {
-                body.clear();
-                while (i < tokens.length && body.remaining() >= 4) body.putInt(tokens[i++]);
-                body.flip();
-                while (body.hasRemaining()) ch.write(body);
+        AtomicFiles.write(file, tmp -> {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer head = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+                head.putInt(MAGIC).putInt(VERSION).putLong(fingerprint).putLong(tokens.length).flip();
+                while (head.hasRemaining()) ch.write(head);
+                ByteBuffer body = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < tokens.length; ) {
+                    body.clear();
+                    while (i < tokens.length && body.remaining() >= 4) body.putInt(tokens[i++]);
+                    body.flip();
+                    while (body.hasRemaining()) ch.write(body);
+                }
             }
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        });
     }
 
     /** The tokens, whatever produced them (for tools that read a finished run's cache); throws when missing. */

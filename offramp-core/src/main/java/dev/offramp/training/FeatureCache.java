@@ -1,6 +1,7 @@
 package dev.offramp.training;
 
 import dev.offramp.exits.LayerwisePass;
+import dev.offramp.io.AtomicFiles;
 import dev.offramp.exits.Pooling;
 import dev.offramp.model.BertEncoder;
 import dev.offramp.tokenizer.Encoding;
@@ -13,7 +14,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 
@@ -135,27 +135,26 @@ public final class FeatureCache {
     public void save(Path file, String key, long fingerprint) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer head = ByteBuffer.allocate(MAGIC.length + 4 + k.length + 8 + 12).order(ByteOrder.LITTLE_ENDIAN);
-            head.put(MAGIC).putInt(k.length).put(k).putLong(fingerprint).putInt(samples).putInt(layers).putInt(hidden).flip();
-            writeFully(ch, head);
-            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            FloatBuffer fb = buf.asFloatBuffer();
-            for (float[] layer : byLayer) {
-                for (int off = 0; off < layer.length; ) {
-                    int m = Math.min(fb.capacity(), layer.length - off);
-                    fb.clear();
-                    fb.put(layer, off, m);
-                    buf.clear().limit(m * 4);
-                    writeFully(ch, buf);
-                    off += m;
+        AtomicFiles.write(file, tmp -> {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer head = ByteBuffer.allocate(MAGIC.length + 4 + k.length + 8 + 12).order(ByteOrder.LITTLE_ENDIAN);
+                head.put(MAGIC).putInt(k.length).put(k).putLong(fingerprint).putInt(samples).putInt(layers).putInt(hidden).flip();
+                writeFully(ch, head);
+                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                FloatBuffer fb = buf.asFloatBuffer();
+                for (float[] layer : byLayer) {
+                    for (int off = 0; off < layer.length; ) {
+                        int m = Math.min(fb.capacity(), layer.length - off);
+                        fb.clear();
+                        fb.put(layer, off, m);
+                        buf.clear().limit(m * 4);
+                        writeFully(ch, buf);
+                        off += m;
+                    }
                 }
             }
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        });
     }
 
     /** The cached features, or null when the file is missing or holds another key or fingerprint. */

@@ -1,5 +1,6 @@
 package dev.offramp.training;
 
+import dev.offramp.io.AtomicFiles;
 import dev.offramp.model.ParameterSet;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -10,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -43,16 +43,16 @@ public record JointCheckpoint(int epoch, int batchesDone, int step) {
     public static void save(Path dir, String fileName, int epoch, int batchesDone, int step, List<Group> groups)
             throws IOException {
         Files.createDirectories(dir);
-        Path file = dir.resolve(fileName), tmp = dir.resolve(fileName + ".part");
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
-            out.writeInt(MAGIC);
-            out.writeInt(epoch);
-            out.writeInt(batchesDone);
-            out.writeInt(step);
-            out.writeInt(groups.size());
-            for (Group g : groups) write(out, g.params(), g.adam());
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(dir.resolve(fileName), tmp -> {
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
+                out.writeInt(MAGIC);
+                out.writeInt(epoch);
+                out.writeInt(batchesDone);
+                out.writeInt(step);
+                out.writeInt(groups.size());
+                for (Group g : groups) write(out, g.params(), g.adam());
+            }
+        });
     }
 
     /** Restores every group's tensors and optimizer state in place; null when there is no checkpoint. */

@@ -2,6 +2,7 @@ package dev.offramp.weights;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.io.AtomicFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -183,8 +184,6 @@ public final class DecoderFolderWriter {
             case F16 -> "float16";
             case BF16 -> "bfloat16";
         });
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        json.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), o);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, tmp -> json.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), o));
     }
 }

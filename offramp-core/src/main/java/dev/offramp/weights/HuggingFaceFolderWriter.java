@@ -2,6 +2,7 @@ package dev.offramp.weights;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.io.AtomicFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -118,8 +119,6 @@ public final class HuggingFaceFolderWriter {
         o.put("pad_token_id", 0);
         o.put("position_embedding_type", "absolute");
         o.put("torch_dtype", "float32");
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        json.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), o);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, tmp -> json.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), o));
     }
 }

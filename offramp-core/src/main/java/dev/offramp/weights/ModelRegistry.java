@@ -1,5 +1,6 @@
 package dev.offramp.weights;
 
+import dev.offramp.io.AtomicFiles;
 import dev.offramp.io.SiblingTempFiles;
 
 import java.io.FilterInputStream;
@@ -15,7 +16,6 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -187,10 +187,7 @@ public final class ModelRegistry {
         try {
             Files.createDirectories(dir.getParent());
             if (Files.exists(dir)) deleteTree(dir); // an incomplete folder left by hand or an older version
-            tmp = Files.createTempDirectory(dir.getParent(), dir.getFileName() + ".part-");
-            if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x")); // not the temp 700
-            }
+            tmp = SiblingTempFiles.createDirectory(dir, ".part"); // the umask's mode, as any folder the user makes
             URLConnection conn = zip.openConnection();
             conn.setUseCaches(false); // do not keep the 400 MB jar open in the JarURLConnection cache
             long total = conn.getContentLengthLong();
@@ -302,8 +299,7 @@ public final class ModelRegistry {
             long expected = conn.getContentLengthLong();
             if (expected >= 0 && Files.exists(target) && Files.size(target) == expected) return target;
             Files.createDirectories(dir);
-            Path tmp = SiblingTempFiles.create(target, ".part"); // readable like any saved file, not 0600
-            try {
+            AtomicFiles.write(target, tmp -> {
                 long copied;
                 try (InputStream in = conn.getInputStream(); OutputStream out = Files.newOutputStream(tmp)) {
                     copied = in.transferTo(out);
@@ -311,14 +307,7 @@ public final class ModelRegistry {
                 if (expected >= 0 && copied != expected) {
                     throw new IOException("extracted " + copied + " bytes of " + resource + ", expected " + expected);
                 }
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            });
             return target;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot extract " + resource + " to " + target + ": " + e.getMessage(), e);

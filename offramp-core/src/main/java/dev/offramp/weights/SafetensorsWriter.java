@@ -3,7 +3,7 @@ package dev.offramp.weights;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.offramp.io.SiblingTempFiles;
+import dev.offramp.io.AtomicFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -108,9 +108,8 @@ public final class SafetensorsWriter {
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            Path tmp = SiblingTempFiles.create(file, ".tmp"); // readable like any saved file, not 0600
-            try {
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            AtomicFiles.write(file, tmp -> {
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                     ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
                     head.putLong(padded).put(headerJson);
                     while (head.hasRemaining()) head.put((byte) ' ');
@@ -134,11 +133,7 @@ public final class SafetensorsWriter {
                     }
                     ch.force(true);
                 }
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

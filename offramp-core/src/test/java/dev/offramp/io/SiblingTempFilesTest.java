@@ -40,4 +40,30 @@ class SiblingTempFilesTest {
         // Files.write's 0666 less the umask (0644 under 022), not createTempFile's 0600
         assertEquals(Files.getPosixFilePermissions(ordinary), Files.getPosixFilePermissions(t));
     }
+
+    @Test
+    void createsAFreshEmptyFolderBesideTheTarget() throws IOException {
+        Path target = tmp.resolve("bert-base-uncased");
+        Path a = SiblingTempFiles.createDirectory(target, ".part"), b = SiblingTempFiles.createDirectory(target, ".part");
+        assertNotEquals(a, b);
+        for (Path d : new Path[]{a, b}) {
+            assertEquals(tmp.toAbsolutePath(), d.getParent());
+            String name = d.getFileName().toString();
+            assertTrue(name.startsWith("bert-base-uncased") && name.endsWith(".part"), name);
+            assertTrue(Files.isDirectory(d));
+            try (var entries = Files.list(d)) {
+                assertEquals(0, entries.count());
+            }
+        }
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
+    void aFolderHasThePermissionsOfAnOrdinaryNewFolder() throws IOException {
+        assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"), "needs a POSIX file system");
+        Path ordinary = Files.createDirectory(tmp.resolve("ordinary"));
+        Path d = SiblingTempFiles.createDirectory(tmp.resolve("model"), ".part");
+        // createDirectory's 0777 less the umask (0755 under 022), not createTempDirectory's 0700
+        assertEquals(Files.getPosixFilePermissions(ordinary), Files.getPosixFilePermissions(d));
+    }
 }

@@ -11,6 +11,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -52,6 +54,30 @@ class SavedFilePermissionsTest {
         DecoderFolderWriter.write(m.weights(), tokenizer, dir, SafetensorsWriter.Dtype.F16, 1);
         Set<PosixFilePermission> expected = ordinary(dir);
         for (String f : List.of("model.safetensors", "config.json", "tokenizer.json")) assertOrdinary(expected, dir.resolve(f));
+    }
+
+    /**
+     * The unpacked SavedModel folder was created with a fixed rwxr-xr-x, which the umask 022 of most machines cannot
+     * tell from the umask's own mode; under umask 002 (the folder should be rwxrwxr-x) this test failed.
+     */
+    @Test
+    void anUnpackedSavedModelIsAsReadableAsAnyFolderTheUserMakes() throws IOException {
+        assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"), "needs a POSIX file system");
+        Path zip = tmp.resolve("saved-model.zip");
+        try (var out = new ZipOutputStream(Files.newOutputStream(zip))) {
+            for (String name : List.of("saved_model.pb", "variables/variables.index", "assets/vocab.txt")) {
+                out.putNextEntry(new ZipEntry(name));
+                out.write(name.getBytes());
+                out.closeEntry();
+            }
+        }
+        Path models = Files.createDirectory(tmp.resolve("models"));
+        Path dir = models.resolve("tiny-bert");
+        ModelRegistry.unpackSavedModel(zip.toUri().toURL(), dir, "tiny-bert", UnpackProgress.NONE);
+        Path folder = Files.createDirectory(models.resolve("reference"));
+        assertOrdinary(Files.getPosixFilePermissions(folder), dir);
+        assertOrdinary(Files.getPosixFilePermissions(folder), dir.resolve("variables"));
+        assertOrdinary(ordinary(dir), dir.resolve("saved_model.pb"));
     }
 
     @Test
