@@ -3,6 +3,7 @@ package dev.offramp.cli;
 import dev.offramp.cli.report.CalibratedPoint;
 import dev.offramp.cli.report.CriterionCurve;
 import dev.offramp.cli.report.CurvePoint;
+import dev.offramp.cli.report.GenerationReportHtml;
 import dev.offramp.cli.report.GenerationRow;
 import dev.offramp.cli.report.ReportData;
 import dev.offramp.cli.report.ReportWriter;
@@ -171,6 +172,20 @@ final class ReportGenCommand implements Callable<Integer> {
                 + " --agreement " + measure.id() + " --kv " + mode.id() + " --prompts " + prompts + " --max-tokens " + maxTokens
                 + " --repeats " + repeats;
         Path html = ReportWriter.writeGeneration(data, rows, command, dir);
+        for (boolean wall : new boolean[]{false, true}) {
+            StringBuilder line = new StringBuilder(wall ? "best ROUGE-L at tokens/s speed-up >=" : "best ROUGE-L at layer speed-up >=");
+            for (double x : GenerationReportHtml.EQUAL_SPEEDUPS) line.append(String.format(Locale.ROOT, " %8.2fx", x));
+            System.out.println(line);
+            for (CriterionCurve c : curves) {
+                if (c.name().startsWith("oracle")) continue;
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-33s", c.name()));
+                for (double x : GenerationReportHtml.EQUAL_SPEEDUPS) {
+                    double r = GenerationReportHtml.bestAtSpeedup(c, x, wall);
+                    row.append(Double.isNaN(r) ? "         -" : String.format(Locale.ROOT, " %9.4f", r));
+                }
+                System.out.println(row);
+            }
+        }
         for (GenerationRow r : rows) {
             System.out.printf(Locale.ROOT, "summary: policy=%s setting=%s calibrated=%s tokens_per_s=%.1f"
                             + " full_tokens_per_s=%.1f speedup=%.3f mean_exit_layer=%.3f layer_speedup=%.3f rougeL_vs_full=%.4f"
