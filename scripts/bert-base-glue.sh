@@ -6,6 +6,9 @@
 #   scripts/bert-base-glue.sh [task ...]        default: sst2 mrpc rte cola stsb
 #   RUNS=dir (default ~/offramp-runs/bert-base)
 #   EPOCHS=n LR=x override the table below for every task named (e.g. EPOCHS=5 RUNS=~/runs-5ep ... mrpc)
+#   CONSISTENTEE=1 also trains ConsistentEE's exit policies on the joint model (stage 2, α 0.02, exact estimator,
+#                  hardness reward: docs/results/consistentee.md) into <task>/cee-model and evaluates every criterion
+#                  with it at --max-drop 0.5 (<task>/cee-eval-maxdrop-0.5.txt); classification tasks only
 # Hyper-parameters are the papers' (PABEE / DeeBERT: lr 2e-5..5e-5, batch 32, max length 128, 2-5 epochs), see
 # HPARAMS below; the exits' learning rate is higher because they start from scratch (methods.md §1).
 set -euo pipefail
@@ -34,5 +37,12 @@ for task in "${TASKS[@]}"; do
   done
   [ -f "$dir/report/report.txt" ] || "$ROOT/offramp" report --model "$model" --out "$dir/report" --max-drop 0.5 \
       --timing-examples 100 --repeats 2 > "$dir/report.log" 2>&1
+  if [ "${CONSISTENTEE:-0}" = 1 ] && [ "$task" != stsb ]; then
+    [ -f "$dir/cee-model/config.json" ] || "$ROOT/offramp" train --task "$task" --mode consistentee --from "$model" \
+        --alpha 0.02 --estimator exact --reward hardness --stages policy --out "$dir/cee-model" > "$dir/cee-train.log" 2>&1
+    [ -s "$dir/cee-eval-maxdrop-0.5.txt" ] || "$ROOT/offramp" eval --model "$dir/cee-model" \
+        --policy "$POLICIES,consistentee" --max-drop 0.5 --timing-examples 100 --repeats 2 > "$dir/cee-eval-maxdrop-0.5.txt"
+    grep '^summary' "$dir/cee-eval-maxdrop-0.5.txt" || true
+  fi
   tail -n 1 "$dir/exits.txt"; grep '^summary' "$dir/eval-maxdrop-0.5.txt" || true
 done
