@@ -14,6 +14,17 @@ import java.nio.file.StandardCopyOption;
 public final class AtomicFiles {
     private AtomicFiles() {}
 
+    /** The temporary sibling's suffix. */
+    public static final String SUFFIX = ".tmp";
+
+    /**
+     * Deletes the temporaries of earlier writes of {@code target} that a killed process left; for a file one process
+     * owns ({@link SiblingTempFiles#deleteLeftovers}).
+     */
+    public static int deleteLeftovers(Path target) throws IOException {
+        return SiblingTempFiles.deleteLeftovers(target, SUFFIX);
+    }
+
     /** The contents of a file, written to the path given: an empty file that already exists. */
     @FunctionalInterface
     public interface Contents {
@@ -26,7 +37,7 @@ public final class AtomicFiles {
      * propagates (a failure to delete is attached to it as suppressed); the target is left as it was.
      */
     public static void write(Path target, Contents contents) throws IOException {
-        Path tmp = SiblingTempFiles.create(target, ".tmp");
+        Path tmp = SiblingTempFiles.create(target, SUFFIX);
         try {
             contents.writeTo(tmp);
             try {

@@ -34,6 +34,28 @@ public final class SiblingTempFiles {
         return createUnique(target, suffix, Files::createDirectory);
     }
 
+    /**
+     * Deletes the temporary files {@link #create}{@code (target, suffix)} made and nobody renamed: what a process
+     * killed while saving leaves behind (unique names mean no later save overwrites it; for a BERT-base training
+     * checkpoint that is 1.3 GB each time). Only for a target a single process writes, such as a run's own checkpoint:
+     * a concurrent writer's temporary would go too. Returns how many were deleted.
+     */
+    public static int deleteLeftovers(Path target, String suffix) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) return 0;
+        String prefix = target.getFileName().toString();
+        int deleted = 0;
+        try (var files = Files.newDirectoryStream(dir, prefix + "*" + suffix)) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                String middle = name.substring(prefix.length(), name.length() - suffix.length());
+                if (middle.isEmpty() || !middle.chars().allMatch(Character::isDigit) || !Files.isRegularFile(f)) continue;
+                if (Files.deleteIfExists(f)) deleted++;
+            }
+        }
+        return deleted;
+    }
+
     /** Creates a file or folder; throws FileAlreadyExistsException when the name is taken. */
     private interface Creation {
         void create(Path path) throws IOException;

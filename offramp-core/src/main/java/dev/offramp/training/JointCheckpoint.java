@@ -55,9 +55,13 @@ public record JointCheckpoint(int epoch, int batchesDone, int step) {
         });
     }
 
-    /** Restores every group's tensors and optimizer state in place; null when there is no checkpoint. */
+    /**
+     * Restores every group's tensors and optimizer state in place; null when there is no checkpoint. A run owns its
+     * checkpoint folder, so the half-written checkpoints of a run killed while saving are deleted here.
+     */
     public static JointCheckpoint loadIfPresent(Path dir, String fileName, List<Group> groups) throws IOException {
         Path file = dir.resolve(fileName);
+        AtomicFiles.deleteLeftovers(file);
         if (!Files.isRegularFile(file)) return null;
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
             int magic = in.readInt();

@@ -33,6 +33,23 @@ class SiblingTempFilesTest {
     }
 
     @Test
+    void leftoversOfKilledSavesAreDeletedAndNothingElse() throws IOException {
+        Path target = tmp.resolve("joint-checkpoint.bin");
+        Files.writeString(target, "the checkpoint");
+        Path a = SiblingTempFiles.create(target, ".tmp"), b = SiblingTempFiles.create(target, ".tmp");
+        Path[] keep = {Files.writeString(tmp.resolve("joint-checkpoint.binX.tmp"), "not ours"),
+                Files.writeString(tmp.resolve("joint-checkpoint.bin.tmp"), "not ours either"),
+                Files.writeString(tmp.resolve("other.bin123.tmp"), "another target's"),
+                SiblingTempFiles.create(target, ".part")};
+        assertEquals(2, SiblingTempFiles.deleteLeftovers(target, ".tmp"));
+        assertFalse(Files.exists(a) || Files.exists(b));
+        assertEquals("the checkpoint", Files.readString(target));
+        for (Path k : keep) assertTrue(Files.exists(k), k + " kept");
+        assertEquals(0, SiblingTempFiles.deleteLeftovers(target, ".tmp"));
+        assertEquals(0, SiblingTempFiles.deleteLeftovers(tmp.resolve("missing-folder").resolve("x.bin"), ".tmp"));
+    }
+
+    @Test
     void hasThePermissionsOfAnOrdinaryNewFile() throws IOException {
         assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"), "needs a POSIX file system");
         Path ordinary = Files.write(tmp.resolve("ordinary"), new byte[0]);
