@@ -88,7 +88,7 @@ public final class DecoderFolderWriter {
             if (tokenizerJson != null) {
                 Path target = dir.resolve(DecoderFolderLoader.TOKENIZER);
                 if (!Files.exists(target) || !Files.isSameFile(tokenizerJson, target)) {
-                    Files.copy(tokenizerJson, target, StandardCopyOption.REPLACE_EXISTING);
+                    AtomicFiles.write(target, tmp -> Files.copy(tokenizerJson, tmp, StandardCopyOption.REPLACE_EXISTING));
                 }
             }
         } catch (IOException e) {
@@ -132,7 +132,8 @@ public final class DecoderFolderWriter {
         index.putObject("metadata").put("total_size", bytes);
         ObjectNode map = index.putObject("weight_map");
         weightMap.forEach(map::put);
-        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(SafetensorsShards.INDEX).toFile(), index);
+        AtomicFiles.write(dir.resolve(SafetensorsShards.INDEX),
+                tmp -> json.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), index));
     }
 
     private static void writeConfig(DecoderConfig c, SafetensorsWriter.Dtype dtype, Path file) throws IOException {

@@ -27,7 +27,7 @@ public final class HuggingFaceFolderWriter {
         try {
             Path target = dir.resolve(tok.standardName());
             if (!Files.exists(target) || !Files.isSameFile(tok.file(), target)) {
-                Files.copy(tok.file(), target, StandardCopyOption.REPLACE_EXISTING);
+                AtomicFiles.write(target, tmp -> Files.copy(tok.file(), tmp, StandardCopyOption.REPLACE_EXISTING));
             }
             if (tok.vocabTxt()) {
                 // the loader prefers tokenizer.json: one left from an earlier save would shadow this vocabulary
@@ -35,7 +35,8 @@ public final class HuggingFaceFolderWriter {
                 ObjectNode c = new ObjectMapper().createObjectNode();
                 c.put("tokenizer_class", "BertTokenizer");
                 c.put("do_lower_case", tok.lowercase());
-                Files.writeString(dir.resolve(HuggingFaceFolderLoader.TOKENIZER_CONFIG), c.toPrettyString());
+                AtomicFiles.write(dir.resolve(HuggingFaceFolderLoader.TOKENIZER_CONFIG),
+                        tmp -> Files.writeString(tmp, c.toPrettyString()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + tok.file() + " to " + dir + ": " + e.getMessage(), e);
