@@ -19,6 +19,7 @@ import dev.offramp.tokenizer.Encoding;
 import dev.offramp.weights.BertWeights;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,10 +34,13 @@ import java.util.SplittableRandom;
  * dropout. After each epoch the validation split is scored exit by exit; the best epoch (mean metric over the
  * exits) is what {@link #train} returns. A checkpoint is written after every epoch and every
  * {@code checkpointSteps} batches, so an interrupted run resumes where it stopped (BERT-base epochs take an hour
- * here). Resumed runs see the same batches in the same order; only dropout masks differ. The best-epoch choice
- * covers the epochs finished since the last start.
+ * here). Resumed runs see the same batches in the same order; only dropout masks differ. The best epoch so far is
+ * kept beside the checkpoint ({@link #BEST_DIR}), so a resumed run still chooses among all the epochs, not only
+ * those since it restarted.
  */
 public final class JointTrainer {
+    /** The best epoch so far, as a model folder inside the checkpoint folder. */
+    public static final String BEST_DIR = "best-epoch";
     /**
      * @param backboneLr peak learning rate of the encoder (BERT fine-tuning: 2e-5 … 5e-5)
      * @param headsLr    peak learning rate of the exits (higher: they start from scratch)
@@ -116,6 +120,17 @@ public final class JointTrainer {
                     : String.format(Locale.ROOT, "resuming in epoch %d after batch %d (step %d) from %s", startEpoch,
                     startBatch, step, checkpointDir));
         }
+        Path bestDir = checkpointDir == null ? null : checkpointDir.resolve(BEST_DIR);
+        if (ck != null && Files.isRegularFile(bestDir.resolve(MultiExitModel.CONFIG_FILE))) {
+            MultiExitModel best = MultiExitModel.load(bestDir);
+            bestEpoch = best.training().options().path("best_epoch").asInt();
+            bestScore = best.training().options().path("validation_score").asDouble();
+            bestPerExit = best.training().devMetrics();
+            bestHeads = best.heads().params().clone();
+            bestWeights = best.fineTunedBackbone();
+            progress.log(String.format(Locale.ROOT, "best epoch so far: %d (validation mean over the exits %.4f)",
+                    bestEpoch, bestScore));
+        }
 
         BertEncoder inference = new BertEncoder(weights);
         List<double[]> history = new ArrayList<>();
@@ -180,6 +195,11 @@ public final class JointTrainer {
                 bestPerExit = perExit;
                 bestHeads = heads.params().clone();
                 bestWeights = weights.deepCopy();
+                if (bestDir != null) {
+                    ObjectNode b = new ObjectMapper().createObjectNode().put("best_epoch", epoch).put("validation_score", score);
+                    new MultiExitModel(backboneName, task, heads, weights, new TrainingRecord("joint", o.epochs(),
+                            o.backboneLr(), o.seed(), 0, regression ? "mse" : "accuracy", perExit, b), null).save(bestDir);
+                }
             }
             if (checkpointDir != null) JointCheckpoint.save(checkpointDir, JointCheckpoint.FILE, epoch, step, groups);
         }

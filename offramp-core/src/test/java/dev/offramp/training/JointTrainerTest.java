@@ -19,6 +19,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,17 +66,26 @@ class JointTrainerTest {
         assertTrue(last >= 0.8, "last exit validation accuracy " + last);
         assertTrue(Files.isRegularFile(dir.resolve("ck").resolve(JointCheckpoint.FILE)));
 
-        // resuming a finished run trains nothing more and says so
+        // resuming a finished run trains nothing more and returns the best epoch kept beside the checkpoint
         List<String> log2 = new ArrayList<>();
         TrainingProgress p2 = new TrainingProgress() {
             @Override public void log(String line) { log2.add(line); }
         };
         BertWeights fresh = TinyBert.weights(c, 3, false);
-        IllegalStateException done = assertThrows(IllegalStateException.class, () ->
-                JointTrainer.train(fresh, "tiny", task, new ExitLayout(Pooling.MEAN, false, true), train, y, null, valid,
-                        yv, null, 16, o, dir.resolve("ck"), p2));
-        assertTrue(done.getMessage().contains("checkpoint"), done.getMessage());
+        MultiExitModel again = JointTrainer.train(fresh, "tiny", task, new ExitLayout(Pooling.MEAN, false, true), train,
+                y, null, valid, yv, null, 16, o, dir.resolve("ck"), p2);
         assertTrue(log2.get(0).startsWith("resuming after epoch 6"), log2.toString());
+        assertTrue(log2.get(1).startsWith("best epoch so far: " + m.training().options().path("best_epoch").asInt()), log2.toString());
+        assertEquals(2, log2.size(), "no epoch trained: " + log2);
+        assertArrayEquals(m.heads().params(), again.heads().params());
+        assertArrayEquals(m.training().devMetrics(), again.training().devMetrics());
+        // without the best-epoch folder there is nothing to return
+        Files.walk(dir.resolve("ck").resolve(JointTrainer.BEST_DIR)).sorted(java.util.Comparator.reverseOrder())
+                .forEach(f -> f.toFile().delete());
+        IllegalStateException done = assertThrows(IllegalStateException.class, () ->
+                JointTrainer.train(TinyBert.weights(c, 3, false), "tiny", task, new ExitLayout(Pooling.MEAN, false, true),
+                        train, y, null, valid, yv, null, 16, o, dir.resolve("ck"), new TrainingProgress() {}));
+        assertTrue(done.getMessage().contains("checkpoint"), done.getMessage());
         // the checkpoint restored the end-of-run backbone (w was trained in place) into the fresh weights
         assertArrayEquals(w.layers[1].wIn, fresh.layers[1].wIn);
         assertArrayEquals(w.wordEmbeddings, fresh.wordEmbeddings);
@@ -125,6 +135,47 @@ class JointTrainerTest {
         assertTrue(maxAbsDiff(straight.layers[0].wq, resumed.layers[0].wq) < 1e-5);
         assertTrue(maxAbsDiff(straight.wordEmbeddings, resumed.wordEmbeddings) < 1e-5);
         assertTrue(maxAbsDiff(straight.layers[1].wIn, interrupted.layers[1].wIn) > 1e-4);
+    }
+
+    /** The best epoch is kept beside the checkpoint, so a run resumed in epoch 2 can still return epoch 1. */
+    @Test
+    void aResumedRunStillChoosesAmongTheEpochsBeforeTheResume(@TempDir Path dir) throws Exception {
+        BertConfig c = TinyBert.config();
+        List<Encoding> train = data(c, 96, 1), valid = data(c, 24, 2);
+        int[] y = train.stream().mapToInt(JointTrainerTest::label).toArray();
+        int[] yv = valid.stream().mapToInt(JointTrainerTest::label).toArray();
+        ExitTask task = ExitTask.classification("marker", List.of("no", "yes"));
+        ExitLayout layout = new ExitLayout(Pooling.MEAN, false, true);
+        JointTrainer.Options o = new JointTrainer.Options(2, 2e-3f, 5e-3f, 8, 42, 0.01f, 0f, 0f, 0.1f, 1.0, 4);
+        TrainingProgress crashInEpoch2 = new TrainingProgress() {
+            String stage = "";
+            @Override public void stage(String name, long total, String unit) { stage = name; }
+            @Override public void advance(long done) {
+                if (stage.startsWith("joint epoch 2") && done == 7) throw new RuntimeException("interrupted");
+            }
+        };
+        assertThrows(RuntimeException.class, () -> JointTrainer.train(TinyBert.weights(c, 3, false), "tiny", task, layout,
+                train, y, null, valid, yv, null, 16, o, dir, crashInEpoch2));
+        Path best = dir.resolve(JointTrainer.BEST_DIR);
+        MultiExitModel epoch1 = MultiExitModel.load(best);
+        assertEquals(1, epoch1.training().options().path("best_epoch").asInt());
+        // make epoch 1 unbeatable: the resumed run must return it, which it can only know from the saved folder
+        Path config = best.resolve(MultiExitModel.CONFIG_FILE);
+        String json = Files.readString(config);
+        String tampered = json.replaceAll("\"validation_score\"\\s*:\\s*[-0-9.Ee]+", "\"validation_score\" : 1.0E9");
+        assertNotEquals(json, tampered);
+        Files.writeString(config, tampered);
+
+        List<String> log = new ArrayList<>();
+        MultiExitModel m = JointTrainer.train(TinyBert.weights(c, 3, false), "tiny", task, layout, train, y, null, valid,
+                yv, null, 16, o, dir, new TrainingProgress() {
+                    @Override public void log(String line) { log.add(line); }
+                });
+        assertTrue(log.get(1).startsWith("best epoch so far: 1"), log.toString());
+        assertEquals(1, m.training().options().path("best_epoch").asInt());
+        assertArrayEquals(epoch1.heads().params(), m.heads().params());
+        assertArrayEquals(epoch1.fineTunedBackbone().layers[1].wIn, m.fineTunedBackbone().layers[1].wIn);
+        assertArrayEquals(epoch1.training().devMetrics(), m.training().devMetrics());
     }
 
     private static double maxAbsDiff(float[] a, float[] b) {
