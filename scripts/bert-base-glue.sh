@@ -6,6 +6,7 @@
 #   scripts/bert-base-glue.sh [task ...]        default: sst2 mrpc rte cola stsb
 #   RUNS=dir (default ~/offramp-runs/bert-base)
 #   EPOCHS=n LR=x override the table below for every task named (e.g. EPOCHS=5 RUNS=~/runs-5ep ... mrpc)
+#   REPORT=0 skips the report (it times every criterion at batch 1 and 32: about 30 minutes on BERT-base)
 #   CONSISTENTEE=1 also trains ConsistentEE's exit policies on the joint model (stage 2, α 0.02, exact estimator,
 #                  hardness reward: docs/results/consistentee.md) into <task>/cee-model and evaluates every criterion
 #                  with it at --max-drop 0.5 (<task>/cee-eval-maxdrop-0.5.txt); classification tasks only
@@ -35,8 +36,10 @@ for task in "${TASKS[@]}"; do
     [ -s "$dir/eval-maxdrop-$drop.txt" ] || "$ROOT/offramp" eval --model "$model" --policy "$POLICIES" \
       --max-drop "$drop" --timing-examples 100 --repeats 2 > "$dir/eval-maxdrop-$drop.txt"
   done
-  [ -f "$dir/report/report.txt" ] || "$ROOT/offramp" report --model "$model" --out "$dir/report" --max-drop 0.5 \
-      --timing-examples 100 --repeats 2 > "$dir/report.log" 2>&1
+  if [ "${REPORT:-1}" = 1 ] && [ ! -f "$dir/report/report.txt" ]; then
+    "$ROOT/offramp" report --model "$model" --out "$dir/report" --max-drop 0.5 --timing-examples 100 --repeats 2 \
+        > "$dir/report.log" 2>&1
+  fi
   if [ "${CONSISTENTEE:-0}" = 1 ] && [ "$task" != stsb ]; then
     [ -f "$dir/cee-model/config.json" ] || "$ROOT/offramp" train --task "$task" --mode consistentee --from "$model" \
         --alpha 0.02 --estimator exact --reward hardness --stages policy --out "$dir/cee-model" > "$dir/cee-train.log" 2>&1
