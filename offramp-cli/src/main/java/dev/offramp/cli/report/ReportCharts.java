@@ -38,8 +38,15 @@ final class ReportCharts {
     private static final Font PANEL_TICKS = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
     private static final Color FULL_LINE = new Color(0x111111);
     private static final Color GRID = new Color(0xDDDDDD);
-    /** The metric axis shows at most this many points below the full model, so curves near it stay readable. */
+    /**
+     * The metric axis shows at most this many points below the full model, so curves near it stay readable; or three
+     * times the calibration's allowed drop when that is more (generation allows 10 points of ROUGE-L).
+     */
     static final double METRIC_WINDOW_POINTS = 10.0;
+
+    static double metricWindow(ReportData d) {
+        return Math.max(METRIC_WINDOW_POINTS, 3 * d.maxDropPoints());
+    }
 
     private ReportCharts() {}
 
@@ -59,7 +66,7 @@ final class ReportCharts {
 
     /**
      * The metric axis of a trade-off chart: from just above the best point down to the worst point, but no lower
-     * than {@link #METRIC_WINDOW_POINTS} below the full model (the aggressive end of a sweep is not the
+     * than {@link #metricWindow} below the full model (the aggressive end of a sweep is not the
      * interesting part); always shows the full-model and calibration lines and every calibrated point.
      */
     static Range metricRange(ReportData d, ToDoubleFunction<CurvePoint> x) {
@@ -76,7 +83,7 @@ final class ReportCharts {
             }
             if (c.calibrated() != null) lo = Math.min(lo, show(c.calibrated().metric()));
         }
-        double windowFloor = full - METRIC_WINDOW_POINTS;
+        double windowFloor = full - metricWindow(d);
         if (allMin < Double.POSITIVE_INFINITY) lo = Math.min(lo, Math.max(allMin, windowFloor));
         double span = Math.max(hi - lo, 1.0);
         double min = lo - 0.06 * span;

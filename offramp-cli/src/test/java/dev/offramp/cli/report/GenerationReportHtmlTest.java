@@ -42,6 +42,10 @@ class GenerationReportHtmlTest {
         assertTrue(s.contains("<td class=\"n\">95.00</td>"), "saturation at ≥ 1.5× layers is its τ=0.9 point: " + s);
         assertTrue(s.contains("30.50") && s.contains("30.10"), "perplexity early and full");
         assertTrue(Files.size(dir.resolve(ReportWriter.LAYER_CHART)) > 1000);
+        // a 10-point target widens the metric axis to 30 points, so the 70-point static setting is on the chart
+        ReportCharts.Range r = ReportCharts.metricRange(d, CurvePoint::layerSpeedup);
+        assertTrue(r.min() < 70 && r.min() > 60, "min " + r.min());
+        assertEquals(0, r.hiddenBelow());
         assertTrue(Files.exists(dir.resolve(ReportWriter.HISTOGRAM_CHART)));
     }
 }
