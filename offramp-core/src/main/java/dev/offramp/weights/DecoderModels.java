@@ -41,8 +41,8 @@ public final class DecoderModels {
         if (root != null && !root.isBlank()) tried.add(Path.of(root).resolve(DEMO_LM_DIR));
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) tried.add(d.resolve(DEMO_LM_DIR));
         for (Path p : tried) if (Files.isRegularFile(p.resolve(DecoderFolderLoader.CONFIG))) return p.normalize();
-        throw new IllegalArgumentException(DEMO_LM + " not found: it lives in the Offramp repository's " + DEMO_LM_DIR
-                + " (tried " + tried.stream().map(Path::toString).distinct().toList() + "); run from the repository"
-                + " or pass the folder's path");
+        throw new IllegalArgumentException(DEMO_LM + " not found (tried " + tried.stream().map(Path::toString).distinct().toList()
+                + "): it is the repository's " + DEMO_LM_DIR + "; run from the repository, pass the folder's path, or"
+                + " make it with scripts/demo-lm.sh (train, policies, pack: hours of CPU)");
     }
 }
