@@ -17,6 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${RUNS:-$HOME/offramp-runs/bert-base}"
 TASKS=("$@"); [ ${#TASKS[@]} -eq 0 ] && TASKS=(sst2 mrpc rte cola stsb)
 POLICIES=max-prob,entropy,patience,beem-c,beem-a
+REGRESSION_POLICIES=patience,beem-c   # STS-B: a score, not a class distribution (no max-prob, entropy or BEEM-A)
 declare -A HPARAMS=(   # epochs backbone-lr
   [sst2]="1 2e-5" [mrpc]="3 2e-5" [rte]="3 3e-5" [cola]="3 2e-5" [stsb]="3 3e-5")
 
@@ -32,8 +33,9 @@ for task in "${TASKS[@]}"; do
     [ -f "$model/config.json" ] || { echo "training $task did not finish (log: $dir/train.log)"; exit 1; }
   fi
   [ -s "$dir/exits.txt" ] || "$ROOT/offramp" exits --model "$model" > "$dir/exits.txt"
+  policies="$POLICIES"; [ "$task" = stsb ] && policies="$REGRESSION_POLICIES"
   for drop in 0.5 1.0; do
-    [ -s "$dir/eval-maxdrop-$drop.txt" ] || "$ROOT/offramp" eval --model "$model" --policy "$POLICIES" \
+    [ -s "$dir/eval-maxdrop-$drop.txt" ] || "$ROOT/offramp" eval --model "$model" --policy "$policies" \
       --max-drop "$drop" --timing-examples 100 --repeats 2 > "$dir/eval-maxdrop-$drop.txt"
   done
   if [ "${REPORT:-1}" = 1 ] && [ ! -f "$dir/report/report.txt" ]; then
