@@ -41,26 +41,8 @@ final class EvalGenCommand implements Callable<Integer> {
     @Option(names = "--policy-file", description = "exit policies (default: <model>/exit-policy.json)")
     Path policyFile;
 
-    @Option(names = "--kv", defaultValue = "propagate", description = "propagate | propagate-no-norm | exact (default: ${DEFAULT-VALUE})")
-    String kv;
-
-    @Option(names = "--prompts", defaultValue = "24", description = "held-out prompts generated from (default: ${DEFAULT-VALUE})")
-    int prompts;
-
-    @Option(names = "--prompt-tokens", defaultValue = "16", description = "tokens of each prompt (default: ${DEFAULT-VALUE})")
-    int promptTokens;
-
-    @Option(names = "--max-tokens", defaultValue = "48", description = "tokens generated per prompt (default: ${DEFAULT-VALUE})")
-    int maxTokens;
-
-    @Option(names = "--calibration-prompts", defaultValue = "16", description = "(default: ${DEFAULT-VALUE})")
-    int calibrationPrompts;
-
-    @Option(names = "--ppl-docs", defaultValue = "24", description = "held-out documents for perplexity (default: ${DEFAULT-VALUE})")
-    int pplDocs;
-
-    @Option(names = "--ppl-tokens", defaultValue = "128", description = "tokens per perplexity document, at most (default: ${DEFAULT-VALUE})")
-    int pplTokens;
+    @Mixin
+    HeldOutGenerationOptions heldOut;
 
     @Option(names = "--repeats", defaultValue = "3", description = "timed passes over the prompts; speeds are medians (default: ${DEFAULT-VALUE})")
     int repeats;
@@ -69,19 +51,15 @@ final class EvalGenCommand implements Callable<Integer> {
     public Integer call() {
         dev.offramp.generation.TokenCriteria.requireKnown(policy);
         GenerationSetup g = new GenerationSetup(DecoderModels.folder(model));
-        KvMode mode = KvMode.fromId(kv);
+        KvMode mode = heldOut.mode();
         List<int[]> docs = g.heldOut(4000);
-        // evaluation from the front of the held-out split, calibration from the back: no prompt is in both
-        List<int[]> evalPrompts = GenerationEval.prompts(docs, prompts, promptTokens);
-        List<int[]> calib = GenerationEval.prompts(docs.reversed(), calibrationPrompts, promptTokens);
-        TokenExitCriterion c = g.criterion(policy, threshold == null ? Double.NaN : threshold, policyFile, calib, maxTokens,
-                calibration, mode);
-        int cap = g.pretrained.config().maxPositions();
-        GenerationEval.Options o = new GenerationEval.Options(prompts, promptTokens, Math.min(maxTokens, cap - promptTokens),
-                pplDocs, Math.min(pplTokens, cap), mode, repeats);
+        List<int[]> evalPrompts = heldOut.evaluationPrompts(docs);
+        TokenExitCriterion c = g.criterion(policy, threshold == null ? Double.NaN : threshold, policyFile,
+                heldOut.calibrationPrompts(docs), heldOut.generatedTokens(g), calibration, mode);
+        GenerationEval.Options o = heldOut.options(g, repeats);
         GenerationEval.Report r = GenerationEval.run(g.decoder, policy, c, evalPrompts, docs, o);
         System.out.printf(Locale.ROOT, "%s, KV of skipped layers: %s; %d prompts x %d tokens, %d generated tokens timed%n",
-                c.describe(), mode.id(), r.prompts(), promptTokens, r.tokens());
+                c.describe(), mode.id(), r.prompts(), heldOut.promptTokens, r.tokens());
         System.out.printf(Locale.ROOT, "  tokens/s %.1f vs full depth %.1f (speed-up %.2fx); mean exit layer %.2f of %d"
                         + " (layer speed-up %.2fx)%n", r.tokensPerSecond(), r.fullTokensPerSecond(), r.speedup(),
                 r.meanExitLayer(), r.layers(), r.layers() / r.meanExitLayer());

@@ -91,8 +91,7 @@ final class GenerationSetup {
                     fmtKnob(p.knob()), measure.id(), p.agreement(), p.meanExitLayer());
         }
         if (r.chosen() == null) {
-            ThresholdCalibration.Point best = r.points().getFirst();
-            for (ThresholdCalibration.Point p : r.points()) if (p.agreement() > best.agreement()) best = p;
+            ThresholdCalibration.Point best = r.mostFaithful();
             System.out.printf(Locale.ROOT, "calibration: no %s knob reaches %s agreement %.3f; using the most faithful, %s"
                     + " (agreement %.4f, mean exit layer %.2f)%n", name, measure.id(), target, fmtKnob(best.knob()), best.agreement(),
                     best.meanExitLayer());
@@ -104,7 +103,8 @@ final class GenerationSetup {
         return TokenCriteria.of(name, r.chosen().knob(), policies);
     }
 
-    private static String fmtKnob(double k) {
+    /** A knob as typed: 4 for a layer, 0.95 for a threshold. */
+    static String fmtKnob(double k) {
         return k == Math.rint(k) && k >= 1 ? String.valueOf((int) k) : String.valueOf(k);
     }
 }

@@ -48,30 +48,12 @@ final class ReportGenCommand implements Callable<Integer> {
     @Mixin
     GenerationCalibrationOptions calibration;
 
+    @Mixin
+    HeldOutGenerationOptions heldOut;
+
     @Option(names = "--policy-file", description = "ConsistentEE exit policies (default: <model>/exit-policy.json;"
             + " left out of the page when missing)")
     Path policyFile;
-
-    @Option(names = "--kv", defaultValue = "propagate", description = "propagate | propagate-no-norm | exact (default: ${DEFAULT-VALUE})")
-    String kv;
-
-    @Option(names = "--prompts", defaultValue = "24", description = "held-out prompts generated from (default: ${DEFAULT-VALUE})")
-    int prompts;
-
-    @Option(names = "--prompt-tokens", defaultValue = "16", description = "tokens of each prompt (default: ${DEFAULT-VALUE})")
-    int promptTokens;
-
-    @Option(names = "--max-tokens", defaultValue = "48", description = "tokens generated per prompt (default: ${DEFAULT-VALUE})")
-    int maxTokens;
-
-    @Option(names = "--calibration-prompts", defaultValue = "16", description = "(default: ${DEFAULT-VALUE})")
-    int calibrationPrompts;
-
-    @Option(names = "--ppl-docs", defaultValue = "24", description = "held-out documents for perplexity (default: ${DEFAULT-VALUE})")
-    int pplDocs;
-
-    @Option(names = "--ppl-tokens", defaultValue = "128", description = "tokens per perplexity document, at most (default: ${DEFAULT-VALUE})")
-    int pplTokens;
 
     @Option(names = "--repeats", defaultValue = "2", description = "timed passes per setting; speeds are medians (default: ${DEFAULT-VALUE})")
     int repeats;
@@ -88,16 +70,14 @@ final class ReportGenCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ThresholdCalibration.Agreement measure = calibration.measure(); // a bad --agreement fails before any work
-        KvMode mode = KvMode.fromId(kv);
+        KvMode mode = heldOut.mode();
         GenerationSetup g = new GenerationSetup(DecoderModels.folder(model));
         Path dir = out != null ? out : g.dir.resolve("report-gen");
         List<int[]> docs = g.heldOut(4000);
-        List<int[]> evalPrompts = GenerationEval.prompts(docs, prompts, promptTokens);
-        List<int[]> calib = GenerationEval.prompts(docs.reversed(), calibrationPrompts, promptTokens);
-        int cap = g.pretrained.config().maxPositions();
-        int gen = Math.min(maxTokens, cap - promptTokens);
-        GenerationEval.Options o = new GenerationEval.Options(prompts, promptTokens, gen, pplDocs, Math.min(pplTokens, cap),
-                mode, repeats);
+        List<int[]> evalPrompts = heldOut.evaluationPrompts(docs);
+        List<int[]> calib = heldOut.calibrationPrompts(docs);
+        int gen = heldOut.generatedTokens(g);
+        GenerationEval.Options o = heldOut.options(g, repeats);
         ExitPolicies policies = g.policies(policyFile);
         EarlyExitDecoder d = g.decoder;
         int layers = g.layers();
@@ -110,6 +90,7 @@ final class ReportGenCommand implements Callable<Integer> {
         List<ThresholdCalibration.Reference> refs = ThresholdCalibration.references(d, calib, gen);
         // one untimed full-depth pass first, so the JIT has compiled the decoder before the first criterion is timed
         GenerationEval.generation(d, TokenCriteria.full(), evalPrompts, gen, mode, 1);
+        double fullPpl = GenerationEval.perplexity(d, TokenCriteria.full(), docs, o);  // the same for every criterion
         List<CriterionCurve> curves = new ArrayList<>();
         List<GenerationRow> rows = new ArrayList<>();
         double[] perExit = new double[layers];
@@ -126,9 +107,9 @@ final class ReportGenCommand implements Callable<Integer> {
                     curves.add(CriterionCurve.of(display, List.of(p),
                             new CalibratedPoint(p, r.meanExitLayer(), Double.NaN, Double.NaN, Double.NaN, Double.NaN),
                             r.exitHistogram()));
-                    double[] ppl = GenerationEval.perplexities(d, oracle, docs, o);
                     rows.add(new GenerationRow(display, "—", true, r.rougeL(), r.tokenMatch(), r.meanExitLayer(),
-                            layers / r.meanExitLayer(), Double.NaN, r.fullTokensPerSecond(), ppl[0], ppl[1]));
+                            layers / r.meanExitLayer(), Double.NaN, r.fullTokensPerSecond(),
+                            GenerationEval.perplexity(d, oracle, docs, o), fullPpl));
                     bar.stepTo(++done);
                     continue;
                 }
@@ -147,29 +128,29 @@ final class ReportGenCommand implements Callable<Integer> {
                         calibration.target, mode, measure);
                 done += knobs.length;
                 bar.stepTo(done);
-                int pick = indexOf(knobs, cal.chosen() != null ? cal.chosen().knob() : mostFaithful(cal).knob());
+                int pick = indexOf(knobs, cal.chosen() != null ? cal.chosen().knob() : cal.mostFaithful().knob());
                 GenerationEval.Generation r = runs.get(pick);
                 CurvePoint p = points.get(pick);
                 boolean reached = cal.chosen() != null;
                 curves.add(CriterionCurve.of(display, points, reached
                         ? new CalibratedPoint(p, r.meanExitLayer(), r.speedup(), Double.NaN, Double.NaN, Double.NaN)
                         : null, reached ? r.exitHistogram() : null));
-                double[] ppl = GenerationEval.perplexities(d, TokenCriteria.of(name, knobs[pick], policies), docs, o);
+                double ppl = GenerationEval.perplexity(d, TokenCriteria.of(name, knobs[pick], policies), docs, o);
                 rows.add(new GenerationRow(display, reached ? p.knob() : p.knob() + " (none reaches the target)", reached,
                         r.rougeL(), r.tokenMatch(), r.meanExitLayer(), layers / r.meanExitLayer(), r.tokensPerSecond(),
-                        r.fullTokensPerSecond(), ppl[0], ppl[1]));
+                        r.fullTokensPerSecond(), ppl, fullPpl));
             }
         }
         String note = String.format(Locale.ROOT, "%d-core machine; batch 1; %d prompts x %d tokens -> %d new tokens per"
                         + " setting, median of %d timed passes; KV of skipped layers: %s; calibrated on %d other prompts,"
-                        + " %s agreement", Runtime.getRuntime().availableProcessors(), evalPrompts.size(), promptTokens, gen,
+                        + " %s agreement", Runtime.getRuntime().availableProcessors(), evalPrompts.size(), heldOut.promptTokens, gen,
                 repeats, mode.id(), calib.size(), measure.id());
         double dropPoints = Math.round(1e6 * (1.0 - calibration.target)) / 1e4; // 0.9 → 10 points, not 9.999…
         ReportData data = new ReportData(g.dir.toAbsolutePath().normalize().getFileName().toString(), "generation",
                 "ROUGE-L", "held-out prompts, vs full-depth output", layers, 1.0, perExit, dropPoints,
                 new TimingContext(1, 1, 1, note), curves, "generated tokens");
         String command = "./offramp report-gen --model " + model + " --target-agreement " + calibration.target
-                + " --agreement " + measure.id() + " --kv " + mode.id() + " --prompts " + prompts + " --max-tokens " + maxTokens
+                + " --agreement " + measure.id() + " --kv " + mode.id() + " --prompts " + heldOut.prompts + " --max-tokens " + heldOut.maxTokens
                 + " --repeats " + repeats;
         Path html = ReportWriter.writeGeneration(data, rows, command, dir);
         for (boolean wall : new boolean[]{false, true}) {
@@ -197,19 +178,12 @@ final class ReportGenCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static ThresholdCalibration.Point mostFaithful(ThresholdCalibration.Result r) {
-        ThresholdCalibration.Point best = r.points().getFirst();
-        for (ThresholdCalibration.Point p : r.points()) if (p.agreement() > best.agreement()) best = p;
-        return best;
-    }
-
     private static int indexOf(double[] knobs, double knob) {
         for (int i = 0; i < knobs.length; i++) if (knobs[i] == knob) return i;
         throw new IllegalStateException("calibration chose " + knob + ", which is not in the sweep");
     }
 
     static String knobLabel(String criterion, double knob) {
-        return criterion.equals(TokenCriteria.STATIC) ? "layer " + (int) knob
-                : String.format(Locale.ROOT, "τ=%s", knob == Math.rint(knob) ? String.valueOf((int) knob) : String.valueOf(knob));
+        return criterion.equals(TokenCriteria.STATIC) ? "layer " + (int) knob : "τ=" + GenerationSetup.fmtKnob(knob);
     }
 }

@@ -121,8 +121,16 @@ public final class GenerationEval {
 
     /** {early-exit perplexity, full-depth perplexity} on the documents, the first token as the prompt. */
     public static double[] perplexities(EarlyExitDecoder d, TokenExitCriterion c, List<int[]> docs, Options o) {
+        return new double[]{perplexity(d, c, docs, o), perplexity(d, TokenCriteria.full(), docs, o)};
+    }
+
+    /**
+     * Teacher-forced perplexity with the criterion on the first pplDocs documents of at least two tokens (each cut to
+     * pplTokens), the first token as the prompt.
+     */
+    public static double perplexity(EarlyExitDecoder d, TokenExitCriterion c, List<int[]> docs, Options o) {
         EarlyExitDecoder.Session s = d.newSession(o.pplTokens(), 1);
-        double early = 0, full = 0;
+        double nll = 0;
         long count = 0;
         int used = 0;
         for (int[] doc : docs) {
@@ -130,11 +138,10 @@ public final class GenerationEval {
             if (doc.length < 2) continue;
             int n = Math.min(doc.length, o.pplTokens());
             int[] prompt = {doc[0]}, text = java.util.Arrays.copyOfRange(doc, 1, n);
-            early += d.force(s, prompt, text, c, o.mode()).nll();
-            full += d.force(s, prompt, text, TokenCriteria.full(), o.mode()).nll();
+            nll += d.force(s, prompt, text, c, o.mode()).nll();
             count += text.length;
             used++;
         }
-        return new double[]{Math.exp(early / count), Math.exp(full / count)};
+        return Math.exp(nll / count);
     }
 }

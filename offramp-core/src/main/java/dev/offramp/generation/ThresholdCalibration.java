@@ -45,7 +45,14 @@ public final class ThresholdCalibration {
     public record Point(double knob, double agreement, double meanExitLayer) {}
 
     /** The sweep and the chosen point (null when no knob reaches the target). */
-    public record Result(String criterion, List<Point> points, Point chosen) {}
+    public record Result(String criterion, List<Point> points, Point chosen) {
+        /** The knob with the highest agreement, the fallback when none reaches the target (the first of equals). */
+        public Point mostFaithful() {
+            Point best = points.getFirst();
+            for (Point p : points) if (p.agreement() > best.agreement()) best = p;
+            return best;
+        }
+    }
 
     /** Full-depth greedy continuations of the prompts (maxTokens each, or fewer at an end-of-sequence token). */
     public static List<Reference> references(EarlyExitDecoder d, List<int[]> prompts, int maxTokens) {
@@ -68,9 +75,7 @@ public final class ThresholdCalibration {
      * ROUGE-L F1 against the reference, the mean exit layer counts the tokens after the first.
      */
     public static Point measureFreeRunning(EarlyExitDecoder d, List<Reference> refs, TokenExitCriterion c, KvMode mode) {
-        int longest = refs.stream().mapToInt(r -> r.prompt().length + r.continuation().length).max().orElse(1);
-        int longestPrompt = refs.stream().mapToInt(r -> r.prompt().length).max().orElse(1);
-        EarlyExitDecoder.Session s = d.newSession(longest, longestPrompt);
+        EarlyExitDecoder.Session s = session(d, refs);
         double rouge = 0;
         long count = 0, layers = 0;
         for (Reference r : refs) {
@@ -83,11 +88,16 @@ public final class ThresholdCalibration {
                 count == 0 ? Double.NaN : (double) layers / count);
     }
 
-    /** Teacher-forced token agreement and mean exit layer of one criterion on the references. */
-    public static Point measure(EarlyExitDecoder d, List<Reference> refs, TokenExitCriterion c, KvMode mode) {
+    /** A session that holds the longest reference, prompt and continuation. */
+    private static EarlyExitDecoder.Session session(EarlyExitDecoder d, List<Reference> refs) {
         int longest = refs.stream().mapToInt(r -> r.prompt().length + r.continuation().length).max().orElse(1);
         int longestPrompt = refs.stream().mapToInt(r -> r.prompt().length).max().orElse(1);
-        EarlyExitDecoder.Session s = d.newSession(longest, longestPrompt);
+        return d.newSession(longest, longestPrompt);
+    }
+
+    /** Teacher-forced token agreement and mean exit layer of one criterion on the references. */
+    public static Point measure(EarlyExitDecoder d, List<Reference> refs, TokenExitCriterion c, KvMode mode) {
+        EarlyExitDecoder.Session s = session(d, refs);
         long match = 0, count = 0, layers = 0;
         for (Reference r : refs) {
             EarlyExitDecoder.Forced f = d.force(s, r.prompt(), r.continuation(), c, mode);
