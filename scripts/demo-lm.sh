@@ -3,6 +3,9 @@
 # ConsistentEE policies at a few α, then the folder kept in the repository (models/demo-lm, F16 weights, ≤ 20 MB).
 #   scripts/demo-lm.sh train     train (or resume) into $RUNS/model
 #   scripts/demo-lm.sh policies  exit policies for α in $ALPHAS (default 0.005 0.01 0.02) into $RUNS/model/policy-<α>.json
+#   scripts/demo-lm.sh measure   eval-gen of each policy (calibrated to ROUGE-L 0.9), the generation report with the α
+#                                that reaches it fastest (else the most faithful), and the KV comparison (--compare-kv) of
+#                                saturation and ConsistentEE, into $RUNS/measure/ (each step skipped once its file exists)
 #   scripts/demo-lm.sh pack [α]  copy config, weights, tokenizer, the policy of α (default 0.01) as exit-policy.json
 #                                and a held-out sample (front and back 200 documents, gzipped) to models/demo-lm
 #   RUNS=dir (default ~/offramp-runs/demo-lm)
@@ -25,6 +28,26 @@ case "${1:-}" in
     for a in $ALPHAS; do
       [ -f "$MODEL/policy-$a.json" ] || "$ROOT/offramp" train-lm-policy --model "$MODEL" --alpha "$a" \
         --out "$MODEL/policy-$a.json" 2>&1 | tee -a "$RUNS/policies.log" | grep -E "^(policy|summary|saved)" || true
+    done ;;
+  measure)
+    out="$RUNS/measure"; mkdir -p "$out"
+    for a in $ALPHAS; do
+      [ -s "$out/eval-consistentee-$a.txt" ] || "$ROOT/offramp" eval-gen --model "$MODEL" --policy consistentee \
+        --policy-file "$MODEL/policy-$a.json" > "$out/eval-consistentee-$a.txt"
+      grep '^summary' "$out/eval-consistentee-$a.txt"
+    done
+    best="$(for a in $ALPHAS; do grep '^summary' "$out/eval-consistentee-$a.txt" | sed "s/^/$a /"; done \
+      | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+               ok = v["rougeL_vs_full"] >= 0.9; key = ok ? 1000 + v["speedup"] : v["rougeL_vs_full"]
+               if (key > bestKey) { bestKey = key; best = $1 } } END { print best }')"
+    echo "policy for the report: alpha $best"
+    [ -f "$out/report-gen/index.html" ] || "$ROOT/offramp" report-gen --model "$MODEL" --policy-file "$MODEL/policy-$best.json" \
+      --out "$out/report-gen" > "$out/report-gen.txt"
+    grep '^summary' "$out/report-gen.txt"
+    for p in saturation consistentee; do
+      [ -s "$out/kv-$p.txt" ] || "$ROOT/offramp" eval-gen --model "$MODEL" --policy "$p" --policy-file "$MODEL/policy-$best.json" \
+        --compare-kv > "$out/kv-$p.txt"
+      sed -n '/^KV of skipped/,$p' "$out/kv-$p.txt"
     done ;;
   pack)
     a="${2:-0.01}"; out="$ROOT/models/demo-lm"; mkdir -p "$out"

@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
                         + " free-running ROUGE-L by default)."},
         footer = {"", "Examples:",
                 "  ./offramp eval-gen --model runs/lm --policy top-prob",
-                "  ./offramp eval-gen --model runs/lm --policy consistentee --kv propagate-no-norm"})
+                "  ./offramp eval-gen --model runs/lm --policy consistentee --kv propagate-no-norm",
+                "  ./offramp eval-gen --model demo-lm --policy saturation --compare-kv"})
 final class EvalGenCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "a decoder folder (e.g. from train-lm) or demo-lm, the"
             + " demonstration decoder kept in the repository")
@@ -43,6 +44,11 @@ final class EvalGenCommand implements Callable<Integer> {
 
     @Mixin
     HeldOutGenerationOptions heldOut;
+
+    @Option(names = "--compare-kv", description = "also evaluate the same criterion, same knob, with the skipped layers'"
+            + " KV from each of the other two modes, and print the three side by side (state propagation with and"
+            + " without the input norm, and the exact run-the-rest mode)")
+    boolean compareKv;
 
     @Option(names = "--repeats", defaultValue = "3", description = "timed passes over the prompts; speeds are medians (default: ${DEFAULT-VALUE})")
     int repeats;
@@ -65,7 +71,21 @@ final class EvalGenCommand implements Callable<Integer> {
                 r.meanExitLayer(), r.layers(), r.layers() / r.meanExitLayer());
         System.out.printf(Locale.ROOT, "  token match %.4f, ROUGE-L %.4f vs full-depth greedy; held-out perplexity %.3f vs %.3f%n",
                 r.tokenMatch(), r.rougeL(), r.ppl(), r.fullPpl());
+        if (compareKv) printKvComparison(g, c, evalPrompts, docs, o, r);
         System.out.println(r.summary());
         return 0;
+    }
+
+    /** The criterion as calibrated under --kv, rerun under every KV mode: what the skipped layers' KV costs in quality. */
+    private void printKvComparison(GenerationSetup g, TokenExitCriterion c, List<int[]> prompts, List<int[]> docs,
+                                   GenerationEval.Options o, GenerationEval.Report calibratedMode) {
+        System.out.printf(Locale.ROOT, "KV of skipped layers, same knob (%s):%n", c.describe());
+        System.out.printf(Locale.ROOT, "  %-18s %10s %8s %11s %10s %10s%n", "kv mode", "perplexity", "ROUGE-L",
+                "token match", "mean layer", "tokens/s x");
+        for (KvMode m : KvMode.values()) {
+            GenerationEval.Report r = m == o.mode() ? calibratedMode : GenerationEval.run(g.decoder, policy, c, prompts, docs, o.withMode(m));
+            System.out.printf(Locale.ROOT, "  %-18s %10.3f %8.4f %11.4f %10.2f %9.2fx%n", m.id(), r.ppl(), r.rougeL(),
+                    r.tokenMatch(), r.meanExitLayer(), r.speedup());
+        }
     }
 }

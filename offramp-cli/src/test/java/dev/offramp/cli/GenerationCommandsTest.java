@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -54,6 +55,21 @@ class GenerationCommandsTest {
                 "--agreement", "tokens", "--repeats", "1");
         assertEquals(0, o.code(), o.err());
         assertTrue(o.out().contains("tokens agreement"), o.out());
+        // --compare-kv: one row per KV mode. With every generated token leaving at layer 2 of 3, no token ever reads
+        // layer 3's keys and values, so how a skipped layer gets them cannot change the output: the rows must agree.
+        o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "static", "--threshold", "2",
+                "--prompts", "3", "--prompt-tokens", "8", "--max-tokens", "8", "--ppl-docs", "3", "--ppl-tokens", "32",
+                "--repeats", "1", "--compare-kv");
+        assertEquals(0, o.code(), o.err());
+        List<String> rows = o.out().lines().filter(l -> l.matches("  (propagate|propagate-no-norm|exact) .*")).toList();
+        assertEquals(3, rows.size(), o.out());
+        for (String row : rows) {
+            String[] f = row.trim().split(" +");
+            String[] first = rows.getFirst().trim().split(" +");
+            assertEquals(Arrays.asList(first).subList(1, 5), Arrays.asList(f).subList(1, 5), o.out());
+        }
+        assertTrue(o.out().strip().lines().toList().getLast().startsWith("summary: policy=static "), o.out());
+
         o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "top-margin", "--agreement", "bleu");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("unknown agreement measure 'bleu'"), o.err());

@@ -27,6 +27,10 @@ public final class GenerationEval {
         public Options {
             if (repeats < 1) throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
         }
+
+        public Options withMode(KvMode m) {
+            return new Options(prompts, promptTokens, maxTokens, pplDocs, pplTokens, m, repeats);
+        }
     }
 
     public record Report(String policy, double tokensPerSecond, double fullTokensPerSecond, double meanExitLayer,
