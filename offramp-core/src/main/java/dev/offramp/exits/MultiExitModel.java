@@ -11,6 +11,7 @@ import dev.offramp.weights.BertWeights;
 import dev.offramp.weights.HuggingFaceFolderLoader;
 import dev.offramp.weights.SafetensorsReader;
 import dev.offramp.weights.SafetensorsWriter;
+import dev.offramp.weights.TensorSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -148,20 +149,10 @@ public final class MultiExitModel {
         Files.createDirectories(dir);
         SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt").metadata("producer", "offramp")
                 .metadata("exits", "exits.<i> is the exit after 1-based layer i; dense weights are [out, in]");
-        float[] p = heads.params();
-        for (ExitHeads.Tensor t : heads.tensors()) {
-            float[] data = java.util.Arrays.copyOfRange(p, t.offset(), t.offset() + t.size());
-            if (t.matrix()) st.add(t.name(), transpose(data, t.shape()[0], t.shape()[1]), t.shape()[1], t.shape()[0]);
-            else st.add(t.name(), data, toLong(t.shape()));
-        }
+        for (ExitHeads.Tensor t : heads.tensors()) put(st, heads.params(), t.name(), t.offset(), t.size(), t.shape(), t.matrix());
         if (fineTunedBackbone != null) putBackbone(st, fineTunedBackbone);
         if (policies != null) {
-            float[] pp = policies.params();
-            for (dev.offramp.exits.PolicyNetworks.Tensor t : policies.tensors()) {
-                float[] data = java.util.Arrays.copyOfRange(pp, t.offset(), t.offset() + t.size());
-                if (t.matrix()) st.add(t.name(), transpose(data, t.shape()[0], t.shape()[1]), t.shape()[1], t.shape()[0]);
-                else st.add(t.name(), data, toLong(t.shape()));
-            }
+            for (PolicyNetworks.Tensor t : policies.tensors()) put(st, policies.params(), t.name(), t.offset(), t.size(), t.shape(), t.matrix());
         }
         if (memorizedLayers != null && memorizedLayers.length > 0) {
             float[] m = new float[memorizedLayers.length];  // small integers: exact as floats
@@ -234,6 +225,21 @@ public final class MultiExitModel {
         n.put("layer_norm_eps", c.layerNormEps());
         n.put("hidden_act", c.activation() == BertConfig.Activation.GELU_EXACT ? "gelu" : "gelu_new");
         return n;
+    }
+
+    /** Adds params[offset ..) as tensor name; a matrix, held (in, out) here, is written (out, in) as a PyTorch Linear holds it. */
+    private static void put(SafetensorsWriter st, float[] params, String name, int offset, int size, int[] shape, boolean matrix) {
+        float[] data = java.util.Arrays.copyOfRange(params, offset, offset + size);
+        if (matrix) st.add(name, transpose(data, shape[0], shape[1]), shape[1], shape[0]);
+        else st.add(name, data, toLong(shape));
+    }
+
+    /** The inverse of {@link #put}: reads tensor name, checking its shape, into params[offset ..). */
+    private static void take(TensorSource st, float[] params, String name, int offset, int[] shape, boolean matrix) {
+        long[] stored = matrix ? new long[]{shape[1], shape[0]} : toLong(shape);
+        float[] data = st.read(name, "config.json", stored);
+        if (matrix) data = transpose(data, shape[1], shape[0]);
+        System.arraycopy(data, 0, params, offset, data.length);
     }
 
     /** a (rows, cols) → its transpose (cols, rows): [in, out] ↔ PyTorch's [out, in]. */
@@ -324,35 +330,13 @@ public final class MultiExitModel {
         try {
             SafetensorsReader st = SafetensorsReader.open(weightsFile);
             heads = new ExitHeads(hidden, layers, outputs, layout);
-            float[] p = heads.params();
-            for (ExitHeads.Tensor et : heads.tensors()) {
-                long[] shape = et.matrix() ? new long[]{et.shape()[1], et.shape()[0]} : toLong(et.shape());
-                if (!st.has(et.name())) throw new IllegalArgumentException("missing tensor " + et.name());
-                if (!java.util.Arrays.equals(st.entry(et.name()).shape(), shape)) {
-                    throw new IllegalArgumentException("tensor " + et.name() + " has shape "
-                            + java.util.Arrays.toString(st.entry(et.name()).shape()) + ", expected " + java.util.Arrays.toString(shape));
-                }
-                float[] data = st.floats(et.name());
-                if (et.matrix()) data = transpose(data, et.shape()[1], et.shape()[0]);
-                System.arraycopy(data, 0, p, et.offset(), data.length);
-            }
+            for (ExitHeads.Tensor et : heads.tensors()) take(st, heads.params(), et.name(), et.offset(), et.shape(), et.matrix());
             if (fineTuned) backbone = HuggingFaceFolderLoader.readWeights(st, backboneConfig);
             JsonNode pn = root.get("policies");
             if (pn != null && pn.isObject()) {
                 if (f.bool(pn, "present")) {
-                    policies = new dev.offramp.exits.PolicyNetworks(hidden, layers, f.integer(pn, "width"));
-                    float[] pp = policies.params();
-                    for (dev.offramp.exits.PolicyNetworks.Tensor pt : policies.tensors()) {
-                        long[] shape = pt.matrix() ? new long[]{pt.shape()[1], pt.shape()[0]} : toLong(pt.shape());
-                        if (!st.has(pt.name())) throw new IllegalArgumentException("missing tensor " + pt.name());
-                        if (!java.util.Arrays.equals(st.entry(pt.name()).shape(), shape)) {
-                            throw new IllegalArgumentException("tensor " + pt.name() + " has shape "
-                                    + java.util.Arrays.toString(st.entry(pt.name()).shape()) + ", expected " + java.util.Arrays.toString(shape));
-                        }
-                        float[] data = st.floats(pt.name());
-                        if (pt.matrix()) data = transpose(data, pt.shape()[1], pt.shape()[0]);
-                        System.arraycopy(data, 0, pp, pt.offset(), data.length);
-                    }
+                    policies = new PolicyNetworks(hidden, layers, f.integer(pn, "width"));
+                    for (PolicyNetworks.Tensor pt : policies.tensors()) take(st, policies.params(), pt.name(), pt.offset(), pt.shape(), pt.matrix());
                 }
                 int count = f.integer(pn, "memorized_layers");
                 if (count > 0) {

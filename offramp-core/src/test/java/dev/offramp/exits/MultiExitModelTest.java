@@ -125,6 +125,11 @@ class MultiExitModelTest {
         Files.writeString(config, good.replace("\"layers\" : 2", "\"layers\" : 3"));
         e = assertThrows(IOException.class, () -> MultiExitModel.load(tmp));
         assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("exits.3."), e.getMessage());
+
+        Files.writeString(config, good.replace("\"hidden\" : 8", "\"hidden\" : 16"));
+        e = assertThrows(IOException.class, () -> MultiExitModel.load(tmp));
+        assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("has shape [8, 8]")
+                && e.getMessage().contains("config.json implies [16, 16]"), e.getMessage());
     }
 
     @Test
