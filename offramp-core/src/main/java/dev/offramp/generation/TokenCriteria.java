@@ -121,13 +121,21 @@ public final class TokenCriteria {
         };
     }
 
-    /** The knobs a calibration sweeps for a criterion, loosest last. */
+    /**
+     * The knobs a calibration sweeps for a criterion, loosest last. Dense where the signal crowds: consecutive layers'
+     * hidden states of a trained decoder have cosine 0.99+ and the policies' exit probabilities sit near 1, so a
+     * coarse grid there jumps from exiting almost nothing to exiting half the tokens (lm6: saturation 0.999 gave
+     * 1.05x fewer layers, 0.99 1.49x) and skips the knob a ROUGE-L target wants. A knob costs one generation pass
+     * over the calibration prompts (seconds).
+     */
     public static double[] sweep(String name, int layers) {
         return switch (name) {
-            case TOP_PROB -> new double[]{0.99, 0.97, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2};
-            case TOP_MARGIN -> new double[]{0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05};
-            case SATURATION -> new double[]{0.999, 0.995, 0.99, 0.98, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7, 0.5};
-            case CONSISTENTEE -> new double[]{0.999, 0.995, 0.99, 0.98, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02};
+            case TOP_PROB -> new double[]{0.999, 0.995, 0.99, 0.98, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2};
+            case TOP_MARGIN -> new double[]{0.999, 0.99, 0.98, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05};
+            case SATURATION -> new double[]{0.9999, 0.9998, 0.9995, 0.999, 0.998, 0.997, 0.995, 0.993, 0.99, 0.985, 0.98,
+                    0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7, 0.5};
+            case CONSISTENTEE -> new double[]{0.9999, 0.9995, 0.999, 0.998, 0.995, 0.99, 0.98, 0.97, 0.95, 0.9, 0.85, 0.8,
+                    0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02};
             case STATIC -> {
                 double[] k = new double[layers];
                 for (int i = 0; i < layers; i++) k[i] = layers - i;
