@@ -93,6 +93,7 @@ final class ReportGenCommand implements Callable<Integer> {
         double fullPpl = GenerationEval.perplexity(d, TokenCriteria.full(), docs, o);  // the same for every criterion
         List<CriterionCurve> curves = new ArrayList<>();
         List<GenerationRow> rows = new ArrayList<>();
+        List<String> summaryKeys = new ArrayList<>();  // "policy=<id> setting=<knob>" of each row, for its summary line
         double[] perExit = new double[layers];
         try (Progress bar = new Progress("criteria x settings", settings, "settings")) {
             int done = 0;
@@ -107,6 +108,7 @@ final class ReportGenCommand implements Callable<Integer> {
                     curves.add(CriterionCurve.of(display, List.of(p),
                             new CalibratedPoint(p, r.meanExitLayer(), Double.NaN, Double.NaN, Double.NaN, Double.NaN),
                             r.exitHistogram()));
+                    summaryKeys.add("policy=" + name + " setting=-");
                     rows.add(new GenerationRow(display, "—", true, r.rougeL(), r.tokenMatch(), r.meanExitLayer(),
                             layers / r.meanExitLayer(), Double.NaN, r.fullTokensPerSecond(),
                             GenerationEval.perplexity(d, oracle, docs, o), fullPpl));
@@ -136,6 +138,7 @@ final class ReportGenCommand implements Callable<Integer> {
                         ? new CalibratedPoint(p, r.meanExitLayer(), r.speedup(), Double.NaN, Double.NaN, Double.NaN)
                         : null, reached ? r.exitHistogram() : null));
                 double ppl = GenerationEval.perplexity(d, TokenCriteria.of(name, knobs[pick], policies), docs, o);
+                summaryKeys.add("policy=" + name + " setting=" + GenerationSetup.fmtKnob(knobs[pick]));
                 rows.add(new GenerationRow(display, reached ? p.knob() : p.knob() + " (none reaches the target)", reached,
                         r.rougeL(), r.tokenMatch(), r.meanExitLayer(), layers / r.meanExitLayer(), r.tokensPerSecond(),
                         r.fullTokensPerSecond(), ppl, fullPpl));
@@ -167,12 +170,12 @@ final class ReportGenCommand implements Callable<Integer> {
                 System.out.println(row);
             }
         }
-        for (GenerationRow r : rows) {
-            System.out.printf(Locale.ROOT, "summary: policy=%s setting=%s calibrated=%s tokens_per_s=%.1f"
+        for (int i = 0; i < rows.size(); i++) {
+            GenerationRow r = rows.get(i);
+            System.out.printf(Locale.ROOT, "summary: %s calibrated=%s tokens_per_s=%.1f"
                             + " full_tokens_per_s=%.1f speedup=%.3f mean_exit_layer=%.3f layer_speedup=%.3f rougeL_vs_full=%.4f"
-                            + " ppl=%.3f full_ppl=%.3f%n", r.criterion().replace(' ', '_'), r.setting().replace(' ', '_'),
-                    r.calibrated(), r.tokensPerSecond(), r.fullTokensPerSecond(), r.speedup(), r.meanExitLayer(),
-                    r.layerSpeedup(), r.rougeL(), r.ppl(), r.fullPpl());
+                            + " ppl=%.3f full_ppl=%.3f%n", summaryKeys.get(i), r.calibrated(), r.tokensPerSecond(),
+                    r.fullTokensPerSecond(), r.speedup(), r.meanExitLayer(), r.layerSpeedup(), r.rougeL(), r.ppl(), r.fullPpl());
         }
         System.out.println("report: " + html.toAbsolutePath());
         return 0;

@@ -88,6 +88,11 @@ class GenerationCommandsTest {
         }
         long summaries = o.out().lines().filter(l -> l.startsWith("summary: policy=")).count();
         assertEquals(6, summaries, o.out());
+        // summary lines name each criterion by the id --policy takes, and its knob as a plain number
+        for (String id : new String[]{"top-prob", "top-margin", "saturation", "consistentee", "static"}) {
+            assertTrue(o.out().lines().anyMatch(l -> l.matches("summary: policy=" + id + " setting=[0-9.]+ calibrated=(true|false) .*")),
+                    id + ": " + o.out());
+        }
         // the oracle exits each token where its greedy token is full depth's, so it reproduces full-depth output
         assertTrue(o.out().lines().anyMatch(l -> l.startsWith("summary: policy=oracle ") && l.contains("rougeL_vs_full=1.0000")),
                 o.out());
