@@ -63,11 +63,8 @@ class GenerationCommandsTest {
         assertEquals(0, o.code(), o.err());
         List<String> rows = o.out().lines().filter(l -> l.matches("  (propagate|propagate-no-norm|exact) .*")).toList();
         assertEquals(3, rows.size(), o.out());
-        for (String row : rows) {
-            String[] f = row.trim().split(" +");
-            String[] first = rows.getFirst().trim().split(" +");
-            assertEquals(Arrays.asList(first).subList(1, 5), Arrays.asList(f).subList(1, 5), o.out());
-        }
+        List<String> first = Arrays.asList(rows.getFirst().trim().split(" +")).subList(1, 5);  // ppl, ROUGE-L, match, layer
+        for (String row : rows) assertEquals(first, Arrays.asList(row.trim().split(" +")).subList(1, 5), o.out());
         assertTrue(o.out().strip().lines().toList().getLast().startsWith("summary: policy=static "), o.out());
 
         o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "top-margin", "--agreement", "bleu");
