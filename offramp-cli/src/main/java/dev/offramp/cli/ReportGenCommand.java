@@ -93,7 +93,7 @@ final class ReportGenCommand implements Callable<Integer> {
         double fullPpl = GenerationEval.perplexity(d, TokenCriteria.full(), docs, o);  // the same for every criterion
         List<CriterionCurve> curves = new ArrayList<>();
         List<GenerationRow> rows = new ArrayList<>();
-        List<String> summaryKeys = new ArrayList<>();  // "policy=<id> setting=<knob>" of each row, for its summary line
+        List<String> summaries = new ArrayList<>();  // each row's summary line, printed after the tables
         double[] perExit = new double[layers];
         try (Progress bar = new Progress("criteria x settings", settings, "settings")) {
             int done = 0;
@@ -108,9 +108,8 @@ final class ReportGenCommand implements Callable<Integer> {
                     curves.add(CriterionCurve.of(display, List.of(p),
                             new CalibratedPoint(p, r.meanExitLayer(), Double.NaN, Double.NaN, Double.NaN, Double.NaN),
                             r.exitHistogram()));
-                    summaryKeys.add("policy=" + name + " setting=-");
-                    rows.add(new GenerationRow(display, "—", true, r.rougeL(), r.tokenMatch(), r.meanExitLayer(),
-                            layers / r.meanExitLayer(), Double.NaN, r.fullTokensPerSecond(),
+                    addRow(rows, summaries, name, "-", new GenerationRow(display, "—", true, r.rougeL(), r.tokenMatch(),
+                            r.meanExitLayer(), layers / r.meanExitLayer(), Double.NaN, r.fullTokensPerSecond(),
                             GenerationEval.perplexity(d, oracle, docs, o), fullPpl));
                     bar.stepTo(++done);
                     continue;
@@ -138,10 +137,9 @@ final class ReportGenCommand implements Callable<Integer> {
                         ? new CalibratedPoint(p, r.meanExitLayer(), r.speedup(), Double.NaN, Double.NaN, Double.NaN)
                         : null, reached ? r.exitHistogram() : null));
                 double ppl = GenerationEval.perplexity(d, TokenCriteria.of(name, knobs[pick], policies), docs, o);
-                summaryKeys.add("policy=" + name + " setting=" + GenerationSetup.fmtKnob(knobs[pick]));
-                rows.add(new GenerationRow(display, reached ? p.knob() : p.knob() + " (none reaches the target)", reached,
-                        r.rougeL(), r.tokenMatch(), r.meanExitLayer(), layers / r.meanExitLayer(), r.tokensPerSecond(),
-                        r.fullTokensPerSecond(), ppl, fullPpl));
+                addRow(rows, summaries, name, GenerationSetup.fmtKnob(knobs[pick]), new GenerationRow(display,
+                        reached ? p.knob() : p.knob() + " (none reaches the target)", reached, r.rougeL(), r.tokenMatch(),
+                        r.meanExitLayer(), layers / r.meanExitLayer(), r.tokensPerSecond(), r.fullTokensPerSecond(), ppl, fullPpl));
             }
         }
         String note = String.format(Locale.ROOT, "%d-core machine; batch 1; %d prompts x %d tokens -> %d new tokens per"
@@ -170,15 +168,18 @@ final class ReportGenCommand implements Callable<Integer> {
                 System.out.println(row);
             }
         }
-        for (int i = 0; i < rows.size(); i++) {
-            GenerationRow r = rows.get(i);
-            System.out.printf(Locale.ROOT, "summary: %s calibrated=%s tokens_per_s=%.1f"
-                            + " full_tokens_per_s=%.1f speedup=%.3f mean_exit_layer=%.3f layer_speedup=%.3f rougeL_vs_full=%.4f"
-                            + " ppl=%.3f full_ppl=%.3f%n", summaryKeys.get(i), r.calibrated(), r.tokensPerSecond(),
-                    r.fullTokensPerSecond(), r.speedup(), r.meanExitLayer(), r.layerSpeedup(), r.rougeL(), r.ppl(), r.fullPpl());
-        }
+        summaries.forEach(System.out::println);
         System.out.println("report: " + html.toAbsolutePath());
         return 0;
+    }
+
+    /** Adds the page's row and its summary line, which names the criterion by its --policy id and the knob as typed. */
+    private static void addRow(List<GenerationRow> rows, List<String> summaries, String id, String setting, GenerationRow r) {
+        rows.add(r);
+        summaries.add(String.format(Locale.ROOT, "summary: policy=%s setting=%s calibrated=%s tokens_per_s=%.1f"
+                        + " full_tokens_per_s=%.1f speedup=%.3f mean_exit_layer=%.3f layer_speedup=%.3f rougeL_vs_full=%.4f"
+                        + " ppl=%.3f full_ppl=%.3f", id, setting, r.calibrated(), r.tokensPerSecond(), r.fullTokensPerSecond(),
+                r.speedup(), r.meanExitLayer(), r.layerSpeedup(), r.rougeL(), r.ppl(), r.fullPpl()));
     }
 
     private static int indexOf(double[] knobs, double knob) {
