@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # BERT-base on GLUE: joint training of backbone + an exit per layer, then the per-exit table, every criterion
 # calibrated at --max-drop 0.5 and 1.0, and the report. One task after another; rerunning resumes (training from its
-# last checkpoint, finished steps are skipped). Outputs: $RUNS/<task>/ (model, logs); the text results are what
+# last checkpoint, finished steps are skipped). Outputs: $RUNS/<task>/ (model, logs, report.txt and report/); the text results are what
 # docs/results/bert-base/ keeps.
 #   scripts/bert-base-glue.sh [task ...]        default: sst2 mrpc rte cola stsb
 #   RUNS=dir (default ~/offramp-runs/bert-base)
@@ -40,9 +40,9 @@ for task in "${TASKS[@]}"; do
     [ -s "$dir/eval-maxdrop-$drop.txt" ] || "$ROOT/offramp" eval --model "$model" --policy "$policies" \
       --max-drop "$drop" --timing-examples 100 --repeats 2 > "$dir/eval-maxdrop-$drop.txt"
   done
-  if [ "${REPORT:-1}" = 1 ] && [ ! -f "$dir/report/report.txt" ]; then
+  if [ "${REPORT:-1}" = 1 ] && [ ! -f "$dir/report/index.html" ]; then   # the page is written last: present = done
     "$ROOT/offramp" report --model "$model" --out "$dir/report" --max-drop 0.5 --timing-examples 100 --repeats 2 \
-        > "$dir/report.log" 2>&1
+        > "$dir/report.txt" 2> "$dir/report.log"
   fi
   if [ "${CONSISTENTEE:-0}" = 1 ] && [ "$task" != stsb ]; then
     [ -f "$dir/cee-model/config.json" ] || "$ROOT/offramp" train --task "$task" --mode consistentee --from "$model" \
