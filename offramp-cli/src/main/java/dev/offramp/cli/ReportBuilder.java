@@ -9,6 +9,7 @@ import dev.offramp.criteria.Criteria;
 import dev.offramp.criteria.ExitCriterion;
 import dev.offramp.criteria.OracleCriterion;
 import dev.offramp.criteria.StaticCriterion;
+import dev.offramp.data.Task;
 import dev.offramp.eval.PolicyCalibration;
 import dev.offramp.eval.calibration.ExitOutputs;
 import dev.offramp.eval.calibration.Metric;
@@ -40,6 +41,17 @@ final class ReportBuilder {
     private ReportBuilder() {}
 
     static final int SMALL = 1, LARGE = 32;
+
+    /**
+     * How close to the gold score a regression exit must be for the oracle to take it: a tenth of STS-B's 0–5 range.
+     * At 0 no float prediction ever equals the gold score, and the oracle would run every layer.
+     */
+    static final double REGRESSION_ORACLE_TOLERANCE = 0.5;
+
+    /** The accuracy bound drawn beside the criteria: first correct exit (a score: within the tolerance above). */
+    static OracleCriterion oracleFor(Task task) {
+        return new OracleCriterion(task.isRegression() ? REGRESSION_ORACLE_TOLERANCE : 0.0);
+    }
 
     static ReportData build(TrainedModel tm, double maxDrop, int timingExamples, int repeats, boolean withOrt,
                             List<Row> rows) throws IOException {
@@ -95,10 +107,11 @@ final class ReportBuilder {
         List<TradeoffPoint> swept = oracle ? List.of() : c.curve().points();
         List<CurvePoint> points = new ArrayList<>();
         List<ExitCriterion> criteria = new ArrayList<>();
+        OracleCriterion oracleCriterion = oracleFor(tm.splits().task());
         if (oracle) {
-            SimulationResult r = Simulator.run(dev, new OracleCriterion(), metric);
+            SimulationResult r = Simulator.run(dev, oracleCriterion, metric);
             points.add(new CurvePoint("oracle", r.metric(), r.layerSpeedup(), Double.NaN));
-            criteria.add(new OracleCriterion());
+            criteria.add(oracleCriterion);
         }
         for (TradeoffPoint p : swept) {
             ExitCriterion crit = Criteria.fromSettings(p.settings());
@@ -121,7 +134,7 @@ final class ReportBuilder {
                 points.set(i, new CurvePoint(p.knob(), p.metric(), p.layerSpeedup(), fe[0] / fe[1]));
             }
         }
-        ExitCriterion chosen = oracle ? new OracleCriterion()
+        ExitCriterion chosen = oracle ? oracleCriterion
                 : c.chosen().map(p -> Criteria.fromSettings(p.settings())).orElse(null);
         if (chosen == null) return CriterionCurve.of(displayName(policy), points, null, null);
         Evaluation.Run run = Evaluation.run(tm, chosen, tm.splits().dev(), devInputs, LARGE);
@@ -136,7 +149,9 @@ final class ReportBuilder {
             o1 = ortSmall / s[1];
             o32 = ortLarge / l[1];
         }
-        String setting = oracle ? "oracle" : c.chosen().map(ReportBuilder::knob).orElse("-");
+        String setting = !oracle ? c.chosen().map(ReportBuilder::knob).orElse("-")
+                : oracleCriterion.tolerance() > 0 ? String.format(Locale.ROOT, "tolerance=%.3f", oracleCriterion.tolerance())
+                : "oracle";
         rows.add(new Row(policy, setting, run.metric().headline(), run.meanExitLayer(), layerSpeedup, w1, w32, o1, o32));
         CurvePoint cp = new CurvePoint(setting, run.metric().headline(), layerSpeedup, w32);
         return CriterionCurve.of(displayName(policy), points,

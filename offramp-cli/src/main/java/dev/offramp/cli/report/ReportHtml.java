@@ -55,7 +55,8 @@ final class ReportHtml {
                         + "vs ONNX Runtime = ONNX Runtime's full-depth time / our early-exit time on the same inputs. "
                         + "Static and oracle are reference bounds, not methods: static exits every example at "
                         + "one fixed layer (what an adaptive criterion must beat); oracle exits each example at the "
-                        + "first layer whose prediction is correct, else the last, which needs the label (a "
+                        + "first layer whose prediction is correct (a score: within the tolerance its setting shows of "
+                        + "the gold score), else the last, which needs the label (a "
                         + "ceiling no real criterion reaches). A dash means not measured."))
                 .append("</p>\n");
 
