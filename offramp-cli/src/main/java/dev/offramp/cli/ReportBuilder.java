@@ -107,11 +107,11 @@ final class ReportBuilder {
         List<TradeoffPoint> swept = oracle ? List.of() : c.curve().points();
         List<CurvePoint> points = new ArrayList<>();
         List<ExitCriterion> criteria = new ArrayList<>();
-        OracleCriterion oracleCriterion = oracleFor(tm.splits().task());
+        OracleCriterion bound = oracle ? oracleFor(tm.splits().task()) : null;
         if (oracle) {
-            SimulationResult r = Simulator.run(dev, oracleCriterion, metric);
+            SimulationResult r = Simulator.run(dev, bound, metric);
             points.add(new CurvePoint("oracle", r.metric(), r.layerSpeedup(), Double.NaN));
-            criteria.add(oracleCriterion);
+            criteria.add(bound);
         }
         for (TradeoffPoint p : swept) {
             ExitCriterion crit = Criteria.fromSettings(p.settings());
@@ -134,7 +134,7 @@ final class ReportBuilder {
                 points.set(i, new CurvePoint(p.knob(), p.metric(), p.layerSpeedup(), fe[0] / fe[1]));
             }
         }
-        ExitCriterion chosen = oracle ? oracleCriterion
+        ExitCriterion chosen = oracle ? bound
                 : c.chosen().map(p -> Criteria.fromSettings(p.settings())).orElse(null);
         if (chosen == null) return CriterionCurve.of(displayName(policy), points, null, null);
         Evaluation.Run run = Evaluation.run(tm, chosen, tm.splits().dev(), devInputs, LARGE);
@@ -150,8 +150,7 @@ final class ReportBuilder {
             o32 = ortLarge / l[1];
         }
         String setting = !oracle ? c.chosen().map(ReportBuilder::knob).orElse("-")
-                : oracleCriterion.tolerance() > 0 ? String.format(Locale.ROOT, "tolerance=%.3f", oracleCriterion.tolerance())
-                : "oracle";
+                : bound.tolerance() > 0 ? knob("tolerance", bound.tolerance()) : "oracle";
         rows.add(new Row(policy, setting, run.metric().headline(), run.meanExitLayer(), layerSpeedup, w1, w32, o1, o32));
         CurvePoint cp = new CurvePoint(setting, run.metric().headline(), layerSpeedup, w32);
         return CriterionCurve.of(displayName(policy), points,
@@ -184,7 +183,11 @@ final class ReportBuilder {
     }
 
     private static String knob(TradeoffPoint p) {
-        return String.format(Locale.ROOT, "%s=%.4g", p.knob(), p.knobValue());
+        return knob(p.knob(), p.knobValue());
+    }
+
+    private static String knob(String name, double value) {
+        return String.format(Locale.ROOT, "%s=%.4g", name, value);
     }
 
     static String displayName(String policy) {
