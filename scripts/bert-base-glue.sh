@@ -8,6 +8,8 @@
 #   EPOCHS=n LR=x override the table below for every task named (e.g. EPOCHS=5 RUNS=~/runs-5ep ... mrpc)
 #   SEED=n      training seed (default: the table's; initialisation of the exits, dropout and batch order; the validation split
 #               carved from train is fixed whatever the seed)
+#   MODE=two-stage  DeeBERT's two-stage training instead of joint (methods.md §2): EPOCHS of backbone + last exit, then
+#               EXITS_EPOCHS (default 5) of the other exits on the frozen result's cached features
 #   REPORT=0 skips the report (it times every criterion at batch 1 and 32: about 30 minutes on BERT-base)
 #   CONSISTENTEE=1 also trains ConsistentEE's exit policies on the joint model (stage 2, α 0.02, exact estimator,
 #                  hardness reward: docs/results/consistentee.md) into <task>/cee-model and evaluates every criterion
@@ -27,11 +29,13 @@ for task in "${TASKS[@]}"; do
   read -r epochs lr seed <<<"${HPARAMS[$task]:-3 2e-5 42}"
   epochs="${EPOCHS:-$epochs}"; lr="${LR:-$lr}"; seed="${SEED:-$seed}"
   dir="$RUNS/$task"; model="$dir/model"; mkdir -p "$dir"
-  echo "== $task: $epochs epochs, lr $lr, seed $seed -> $dir"
+  mode="${MODE:-joint}"
+  echo "== $task: $mode, $epochs epochs, lr $lr, seed $seed -> $dir"
   if [ ! -f "$model/config.json" ]; then
-    "$ROOT/offramp" train --task "$task" --model bert-base-uncased --mode joint --pooling cls \
+    "$ROOT/offramp" train --task "$task" --model bert-base-uncased --mode "$mode" --pooling cls \
       --epochs "$epochs" --lr "$lr" --heads-lr 1e-4 --batch 32 --max-length 128 --seed "$seed" --out "$model" \
-      2>&1 | tee -a "$dir/train.log" | grep -E "^(epoch|summary|saved|task|resuming)" || true
+      --exits-epochs "${EXITS_EPOCHS:-5}" \
+      2>&1 | tee -a "$dir/train.log" | grep -E "^(epoch|summary|saved|task|resuming|stage|two-stage)" || true
     [ -f "$model/config.json" ] || { echo "training $task did not finish (log: $dir/train.log)"; exit 1; }
   fi
   [ -s "$dir/exits.txt" ] || "$ROOT/offramp" exits --model "$model" > "$dir/exits.txt"

@@ -12,6 +12,7 @@ import dev.offramp.exits.TrainingRecord;
 import dev.offramp.tokenizer.Encoding;
 import dev.offramp.training.FrozenTrainer;
 import dev.offramp.training.JointTrainer;
+import dev.offramp.training.TwoStageTrainer;
 import dev.offramp.weights.ModelRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,6 +25,7 @@ import java.util.concurrent.Callable;
 /** ./offramp train: a multi-exit model for a task, saved as a folder. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train exits at every layer (frozen: heads on cached features; joint: backbone + exits;"
+                + " two-stage: backbone + last exit, then the other exits on its cached features (DeeBERT);"
                 + " consistentee: exit policies on a trained model, --from).")
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--task", description = "sst2, mrpc, rte, cola, stsb, wnli, imdb, sick, ...; with --data: the task's name"
@@ -67,7 +69,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output folder for the trained model")
     Path out;
 
-    @Option(names = "--mode", defaultValue = "frozen", description = "frozen | joint | consistentee (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mode", defaultValue = "frozen", description = "frozen | joint | two-stage | consistentee (default: ${DEFAULT-VALUE})")
     String mode;
 
     @Option(names = "--from", description = "consistentee: the trained multi-exit model the policies are trained on")
@@ -91,11 +93,19 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--backbone-lr", defaultValue = "2e-5", description = "consistentee --stages all: encoder learning rate in stage 3 (default: ${DEFAULT-VALUE})")
     float backboneLr;
 
-    @Option(names = "--epochs", description = "epochs (default: frozen 8, joint 2, consistentee policies 10)")
+    @Option(names = "--epochs", description = "epochs (default: frozen 8, joint 2, two-stage's stage 1 2, consistentee policies 10)")
     Integer epochs;
 
-    @Option(names = "--lr", description = "peak learning rate (default: frozen 2e-3, joint 3e-5, consistentee policies 1e-3)")
+    @Option(names = "--lr", description = "peak learning rate (default: frozen 2e-3, joint and two-stage's stage 1 3e-5,"
+            + " consistentee policies 1e-3)")
     Float lr;
+
+    @Option(names = "--exits-epochs", defaultValue = "8", description = "two-stage: epochs of stage 2, the early exits on the"
+            + " frozen backbone (default: ${DEFAULT-VALUE})")
+    int exitsEpochs;
+
+    @Option(names = "--exits-lr", defaultValue = "2e-3", description = "two-stage: peak learning rate of stage 2 (default: ${DEFAULT-VALUE})")
+    float exitsLr;
 
     @Option(names = "--heads-lr", description = "joint mode: peak learning rate of the exits (default: 5e-4)")
     Float headsLr;
@@ -115,10 +125,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--layernorm", description = "LayerNorm before each exit head")
     boolean layerNorm;
 
-    @Option(names = "--per-exit-pooler", description = "one pooler per exit instead of one shared")
+    @Option(names = "--per-exit-pooler", description = "one pooler per exit instead of one shared (always so in two-stage mode)")
     boolean perExitPooler;
 
-    @Option(names = "--checkpoint-every", defaultValue = "300", description = "joint mode: also checkpoint every this many batches within an epoch, 0 = at epoch ends only (default: ${DEFAULT-VALUE}); rerunning the same command resumes")
+    @Option(names = "--checkpoint-every", defaultValue = "300", description = "joint and two-stage modes: also checkpoint every this many batches within an epoch, 0 = at epoch ends only (default: ${DEFAULT-VALUE}); rerunning the same command resumes")
     int checkpointEvery;
 
     @Option(names = "--seed", defaultValue = "42")
@@ -129,8 +139,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!mode.equals("frozen") && !mode.equals("joint") && !mode.equals("consistentee")) {
-            throw new IllegalArgumentException("unknown --mode '" + mode + "' (available: frozen, joint, consistentee)");
+        if (!List.of("frozen", "joint", "two-stage", "consistentee").contains(mode)) {
+            throw new IllegalArgumentException("unknown --mode '" + mode + "' (available: frozen, joint, two-stage, consistentee)");
         }
         long t0 = System.nanoTime();
         if (mode.equals("consistentee")) return trainConsistentEe(t0);
@@ -144,9 +154,13 @@ final class TrainCommand implements Callable<Integer> {
         System.err.printf(Locale.ROOT, "task %s: %d train, %d validation, %d dev; backbone %s (%d layers)%n",
                 splits.task().name(), trainIn.size(), validIn.size(), splits.dev().size(), bb.model().name(),
                 bb.model().config().layers());
-        ExitLayout layout = new ExitLayout(Pooling.fromName(pooling), layerNorm, !perExitPooler);
-        MultiExitModel m = mode.equals("joint") ? trainJoint(bb, splits, layout, trainIn, validIn, len)
-                : trainFrozen(bb, splits, layout, trainIn, validIn, len);
+        // two-stage: stage 2 trains each early exit's own pooler, since the last exit's is stage 1's
+        ExitLayout layout = new ExitLayout(Pooling.fromName(pooling), layerNorm, !perExitPooler && !mode.equals("two-stage"));
+        MultiExitModel m = switch (mode) {
+            case "joint" -> trainJoint(bb, splits, layout, trainIn, validIn, len, false);
+            case "two-stage" -> trainJoint(bb, splits, layout, trainIn, validIn, len, true);
+            default -> trainFrozen(bb, splits, layout, trainIn, validIn, len);
+        };
         if (spec != null) m.setTraining(withData(m.training(), spec));
         m.save(out);
         double[] v = m.training().devMetrics();
@@ -204,11 +218,20 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private MultiExitModel trainJoint(LoadedBackbone bb, TaskSplits splits, ExitLayout layout, List<Encoding> trainIn,
-                                      List<Encoding> validIn, int len) throws Exception {
+                                      List<Encoding> validIn, int len, boolean twoStage) throws Exception {
         JointTrainer.Options d = JointTrainer.Options.defaults();
         JointTrainer.Options o = new JointTrainer.Options(epochs != null ? epochs : d.epochs(), lr != null ? lr : d.backboneLr(),
                 headsLr != null ? headsLr : d.headsLr(), batch, seed, d.weightDecay(), d.dropout(), d.headDropout(),
                 d.warmup(), d.clipNorm(), checkpointEvery);
+        if (twoStage) {
+            FrozenTrainer.Options stage2 = FrozenTrainer.Options.defaults().withEpochs(exitsEpochs).withLearningRate(exitsLr)
+                    .withBatchSize(batch).withSeed(seed);
+            Path cache = cacheDir != null ? cacheDir : ModelRegistry.cacheRoot().resolve("features");
+            return TwoStageTrainer.train(bb.model().weights(), model, ExitTask.of(splits.task()), layout, trainIn,
+                    TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()), validIn,
+                    TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()), len, o, stage2,
+                    out.resolve("checkpoint"), cache, new BarProgress());
+        }
         return JointTrainer.train(bb.model().weights(), model, ExitTask.of(splits.task()), layout, trainIn,
                 TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()), validIn,
                 TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()), len, o,

@@ -49,17 +49,34 @@ public final class JointTrainer {
      * @param warmup     fraction of steps with linear warm-up
      * @param clipNorm   global gradient-norm bound (BERT: 1.0)
      * @param checkpointSteps a mid-epoch checkpoint every this many batches; 0: at epoch ends only
+     * @param exits      the exits in the loss (1..L), null = all; {L} is two-stage training's stage 1. The best
+     *                   epoch is chosen by the mean validation metric over these exits only.
      */
     public record Options(int epochs, float backboneLr, float headsLr, int batchSize, long seed, float weightDecay,
-                          float dropout, float headDropout, float warmup, double clipNorm, int checkpointSteps) {
+                          float dropout, float headDropout, float warmup, double clipNorm, int checkpointSteps,
+                          int[] exits) {
         public Options {
             if (epochs <= 0 || batchSize <= 0) throw new IllegalArgumentException("epochs and batch size must be positive");
             if (checkpointSteps < 0) throw new IllegalArgumentException("checkpointSteps must be >= 0, got " + checkpointSteps);
             if (!(backboneLr > 0) || !(headsLr > 0)) throw new IllegalArgumentException("learning rates must be positive");
+            if (exits != null && exits.length == 0) throw new IllegalArgumentException("exits must name at least one exit (null = all)");
+            exits = exits == null ? null : exits.clone();
+        }
+
+        /** Every exit in the loss. */
+        public Options(int epochs, float backboneLr, float headsLr, int batchSize, long seed, float weightDecay,
+                       float dropout, float headDropout, float warmup, double clipNorm, int checkpointSteps) {
+            this(epochs, backboneLr, headsLr, batchSize, seed, weightDecay, dropout, headDropout, warmup, clipNorm,
+                    checkpointSteps, null);
         }
 
         public static Options defaults() {
             return new Options(2, 3e-5f, 5e-4f, 32, 42, 0.01f, 0.1f, 0.1f, 0.06f, 1.0, 0);
+        }
+
+        public Options withExits(int[] trained) {
+            return new Options(epochs, backboneLr, headsLr, batchSize, seed, weightDecay, dropout, headDropout, warmup,
+                    clipNorm, checkpointSteps, trained);
         }
     }
 
@@ -99,7 +116,9 @@ public final class JointTrainer {
         int totalSteps = stepsPerEpoch * o.epochs();
         LearningRateSchedule encLr = new LearningRateSchedule(o.backboneLr(), Math.round(o.warmup() * totalSteps), totalSteps);
         LearningRateSchedule headLr = new LearningRateSchedule(o.headsLr(), Math.round(o.warmup() * totalSteps), totalSteps);
-        float[] lossWeights = ExitLoss.jointWeights(l);
+        int[] trained = o.exits() != null ? o.exits() : java.util.stream.IntStream.rangeClosed(1, l).toArray();
+        float[] lossWeights = ExitLoss.jointWeights(l, trained);  // zero weight: the exit is skipped, forward and backward
+        String mode = o.exits() == null ? "joint" : "joint-exits";
         JointExitStep exitStep = new JointExitStep(heads, o.batchSize());
         SplittableRandom headRng = new SplittableRandom(o.seed() ^ 0x9E3779B97F4A7C15L);
 
@@ -185,10 +204,11 @@ public final class JointTrainer {
             double epochSec = (System.nanoTime() - e0) / 1e9;
             inference.repack();
             double[] perExit = validate(inference, heads, task, validIn, validLabels, validTargets, regression, progress);
-            double score = Arrays.stream(perExit).average().orElse(Double.NaN);
+            double score = Arrays.stream(trained).mapToDouble(e -> perExit[e - 1]).average().orElse(Double.NaN);
             history.add(perExit);
             progress.log(String.format(Locale.ROOT, "epoch %d: loss %.4f, %.0f s, %.0f tokens/s; validation %s per exit %s",
-                    epoch, lossSum / (batches.size() - firstBatch), epochSec, tokens / epochSec, regression ? "mse" : "accuracy", fmt(perExit)));
+                    epoch, lossSum / (batches.size() - firstBatch), epochSec, tokens / epochSec, regression ? "mse" : "accuracy", fmt(perExit))
+                    + (o.exits() == null ? "" : " (trained: exits " + Arrays.toString(trained) + ")"));
             if (score > bestScore || bestHeads == null) {
                 bestScore = score;
                 bestEpoch = epoch;
@@ -197,7 +217,7 @@ public final class JointTrainer {
                 bestWeights = weights.deepCopy();
                 if (bestDir != null) {
                     ObjectNode b = new ObjectMapper().createObjectNode().put("best_epoch", epoch).put("validation_score", score);
-                    new MultiExitModel(backboneName, task, heads, weights, new TrainingRecord("joint", o.epochs(),
+                    new MultiExitModel(backboneName, task, heads, weights, new TrainingRecord(mode, o.epochs(),
                             o.backboneLr(), o.seed(), 0, regression ? "mse" : "accuracy", perExit, b), null).save(bestDir);
                 }
             }
@@ -214,9 +234,13 @@ public final class JointTrainer {
         opts.put("warmup", (double) o.warmup());
         opts.put("clip_norm", o.clipNorm());
         opts.put("best_epoch", bestEpoch);
+        if (o.exits() != null) {
+            var exitsNode = opts.putArray("exits");
+            for (int e : trained) exitsNode.add(e);
+        }
         opts.put("max_length", maxLength);
         opts.put("train_samples", n);
-        TrainingRecord record = new TrainingRecord("joint", o.epochs(), o.backboneLr(), o.seed(),
+        TrainingRecord record = new TrainingRecord(mode, o.epochs(), o.backboneLr(), o.seed(),
                 (System.nanoTime() - t0) / 1e9, regression ? "mse" : "accuracy", bestPerExit, opts);
         return new MultiExitModel(backboneName, task, heads, bestWeights, record, null);
     }
