@@ -26,12 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A short joint run on a tiny random BERT: the loss falls, the exits learn, and a checkpoint resumes. */
 class JointTrainerTest {
     /** Label = whether token id 3 occurs: learnable only by looking past [CLS], through attention. */
-    private static int label(Encoding e) {
+    static int label(Encoding e) {
         for (int id : e.ids()) if (id == 3) return 1;
         return 0;
     }
 
-    private static List<Encoding> data(BertConfig c, int n, long seed) {
+    static List<Encoding> data(BertConfig c, int n, long seed) {
         List<Encoding> in = new ArrayList<>(TinyBert.inputs(n, 12, c.vocabSize(), seed));
         for (int i = 0; i < in.size(); i += 2) {  // plant the marker in half of them
             int[] ids = in.get(i).ids().clone();

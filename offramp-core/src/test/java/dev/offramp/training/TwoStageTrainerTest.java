@@ -26,29 +26,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * DeeBERT's two-stage training on a tiny random BERT: stage 1 trains only the last exit with the backbone, stage 2
+ * DeeBERT's two-stage training on a tiny random BERT (JointTrainerTest's marker task): stage 1 trains only the last exit with the backbone, stage 2
  * trains the early exits on the frozen result without touching the last exit or the backbone, and a rerun after
  * stage 1 starts at stage 2.
  */
 class TwoStageTrainerTest {
     private static final ExitTask TASK = ExitTask.classification("marker", List.of("no", "yes"));
     private static final ExitLayout PER_EXIT = new ExitLayout(Pooling.MEAN, false, false);
-
-    /** Label = whether token id 3 occurs (as in JointTrainerTest). */
-    private static int label(Encoding e) {
-        for (int id : e.ids()) if (id == 3) return 1;
-        return 0;
-    }
-
-    private static List<Encoding> data(BertConfig c, int n, long seed) {
-        List<Encoding> in = new ArrayList<>(TinyBert.inputs(n, 12, c.vocabSize(), seed));
-        for (int i = 0; i < in.size(); i += 2) {
-            int[] ids = in.get(i).ids().clone();
-            if (ids.length > 2) ids[1 + (i % (ids.length - 2))] = 3;
-            in.set(i, new Encoding(ids, in.get(i).typeIds()));
-        }
-        return in;
-    }
 
     private static float[] slice(ExitHeads h, String tensor) {
         ExitHeads.Tensor t = h.tensor(tensor);
@@ -64,9 +48,9 @@ class TwoStageTrainerTest {
     void stageOneTrainsOnlyTheLastExit() throws Exception {
         BertConfig c = TinyBert.config();
         int l = c.layers();
-        List<Encoding> train = data(c, 160, 1), valid = data(c, 60, 2);
-        int[] y = train.stream().mapToInt(TwoStageTrainerTest::label).toArray();
-        int[] yv = valid.stream().mapToInt(TwoStageTrainerTest::label).toArray();
+        List<Encoding> train = JointTrainerTest.data(c, 160, 1), valid = JointTrainerTest.data(c, 60, 2);
+        int[] y = train.stream().mapToInt(JointTrainerTest::label).toArray();
+        int[] yv = valid.stream().mapToInt(JointTrainerTest::label).toArray();
         ExitHeads init = ExitHeads.create(c.hidden(), l, 2, PER_EXIT, TinyBert.weights(c, 3, false), STAGE1.seed());
         MultiExitModel m = JointTrainer.train(TinyBert.weights(c, 3, false), "tiny", TASK, PER_EXIT, train, y, null, valid,
                 yv, null, 16, STAGE1.withExits(new int[]{l}), null, new TrainingProgress() {});
@@ -86,9 +70,9 @@ class TwoStageTrainerTest {
     void stageTwoKeepsTheLastExitAndBackboneAndTeachesTheEarlyExits(@TempDir Path dir) throws Exception {
         BertConfig c = TinyBert.config();
         int l = c.layers();
-        List<Encoding> train = data(c, 160, 1), valid = data(c, 60, 2);
-        int[] y = train.stream().mapToInt(TwoStageTrainerTest::label).toArray();
-        int[] yv = valid.stream().mapToInt(TwoStageTrainerTest::label).toArray();
+        List<Encoding> train = JointTrainerTest.data(c, 160, 1), valid = JointTrainerTest.data(c, 60, 2);
+        int[] y = train.stream().mapToInt(JointTrainerTest::label).toArray();
+        int[] yv = valid.stream().mapToInt(JointTrainerTest::label).toArray();
         List<String> log = new ArrayList<>();
         TrainingProgress progress = new TrainingProgress() {
             @Override public void log(String line) { log.add(line); }
@@ -133,8 +117,8 @@ class TwoStageTrainerTest {
     @Test
     void rejectsASharedPooler() {
         BertConfig c = TinyBert.config();
-        List<Encoding> train = data(c, 8, 1);
-        int[] y = train.stream().mapToInt(TwoStageTrainerTest::label).toArray();
+        List<Encoding> train = JointTrainerTest.data(c, 8, 1);
+        int[] y = train.stream().mapToInt(JointTrainerTest::label).toArray();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TwoStageTrainer.train(
                 TinyBert.weights(c, 3, false), "tiny", TASK, new ExitLayout(Pooling.CLS, false, true), train, y, null,
                 train, y, null, 16, STAGE1, STAGE2, null, null, new TrainingProgress() {}));
