@@ -157,8 +157,8 @@ final class TrainCommand implements Callable<Integer> {
         // two-stage: stage 2 trains each early exit's own pooler, since the last exit's is stage 1's
         ExitLayout layout = new ExitLayout(Pooling.fromName(pooling), layerNorm, !perExitPooler && !mode.equals("two-stage"));
         MultiExitModel m = switch (mode) {
-            case "joint" -> trainJoint(bb, splits, layout, trainIn, validIn, len, false);
-            case "two-stage" -> trainJoint(bb, splits, layout, trainIn, validIn, len, true);
+            case "joint" -> trainJoint(bb, splits, layout, trainIn, validIn, len);
+            case "two-stage" -> trainTwoStage(bb, splits, layout, trainIn, validIn, len);
             default -> trainFrozen(bb, splits, layout, trainIn, validIn, len);
         };
         if (spec != null) m.setTraining(withData(m.training(), spec));
@@ -217,35 +217,43 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private MultiExitModel trainJoint(LoadedBackbone bb, TaskSplits splits, ExitLayout layout, List<Encoding> trainIn,
-                                      List<Encoding> validIn, int len, boolean twoStage) throws Exception {
+    /** --epochs, --lr, --heads-lr over the joint trainer's defaults: joint mode, and two-stage's stage 1. */
+    private JointTrainer.Options jointOptions() {
         JointTrainer.Options d = JointTrainer.Options.defaults();
-        JointTrainer.Options o = new JointTrainer.Options(epochs != null ? epochs : d.epochs(), lr != null ? lr : d.backboneLr(),
+        return new JointTrainer.Options(epochs != null ? epochs : d.epochs(), lr != null ? lr : d.backboneLr(),
                 headsLr != null ? headsLr : d.headsLr(), batch, seed, d.weightDecay(), d.dropout(), d.headDropout(),
                 d.warmup(), d.clipNorm(), checkpointEvery);
-        if (twoStage) {
-            FrozenTrainer.Options stage2 = FrozenTrainer.Options.defaults().withEpochs(exitsEpochs).withLearningRate(exitsLr)
-                    .withBatchSize(batch).withSeed(seed);
-            Path cache = cacheDir != null ? cacheDir : ModelRegistry.cacheRoot().resolve("features");
-            return TwoStageTrainer.train(bb.model().weights(), model, ExitTask.of(splits.task()), layout, trainIn,
-                    TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()), validIn,
-                    TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()), len, o, stage2,
-                    out.resolve("checkpoint"), cache, new BarProgress());
-        }
+    }
+
+    private Path featureCacheDir() {
+        return cacheDir != null ? cacheDir : ModelRegistry.cacheRoot().resolve("features");
+    }
+
+    private MultiExitModel trainJoint(LoadedBackbone bb, TaskSplits splits, ExitLayout layout, List<Encoding> trainIn,
+                                      List<Encoding> validIn, int len) throws Exception {
         return JointTrainer.train(bb.model().weights(), model, ExitTask.of(splits.task()), layout, trainIn,
                 TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()), validIn,
-                TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()), len, o,
+                TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()), len, jointOptions(),
                 out.resolve("checkpoint"), new BarProgress());
+    }
+
+    private MultiExitModel trainTwoStage(LoadedBackbone bb, TaskSplits splits, ExitLayout layout, List<Encoding> trainIn,
+                                         List<Encoding> validIn, int len) throws Exception {
+        FrozenTrainer.Options stage2 = FrozenTrainer.Options.defaults().withEpochs(exitsEpochs).withLearningRate(exitsLr)
+                .withBatchSize(batch).withSeed(seed);
+        return TwoStageTrainer.train(bb.model().weights(), model, ExitTask.of(splits.task()), layout, trainIn,
+                TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()), validIn,
+                TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()), len, jointOptions(), stage2,
+                out.resolve("checkpoint"), featureCacheDir(), new BarProgress());
     }
 
     private MultiExitModel trainFrozen(LoadedBackbone bb, TaskSplits splits, ExitLayout layout, List<Encoding> trainIn,
                                        List<Encoding> validIn, int len) throws Exception {
         FrozenTrainer.Options o = FrozenTrainer.Options.defaults().withEpochs(epochs != null ? epochs : 8)
                 .withLearningRate(lr != null ? lr : 2e-3f).withBatchSize(batch).withSeed(seed);
-        Path cache = cacheDir != null ? cacheDir : ModelRegistry.cacheRoot().resolve("features");
         return FrozenTrainer.run(bb.encoder(), model, ExitTask.of(splits.task()), layout,
                 trainIn, TaskSplits.labels(splits.train()), TaskSplits.scores(splits.train()),
                 validIn, TaskSplits.labels(splits.validation()), TaskSplits.scores(splits.validation()),
-                len, cache, o, new BarProgress());
+                len, featureCacheDir(), o, new BarProgress());
     }
 }

@@ -209,7 +209,7 @@ public final class FrozenTrainer {
             }
             reports.add(new EpochReport(epoch, lossSum / stepsPerEpoch, lossOut, accOut, val, (System.nanoTime() - e0) / 1e9));
             progress.log(String.format(java.util.Locale.ROOT, "epoch %d: loss %.4f%s", epoch, lossSum / stepsPerEpoch,
-                    val == null ? "" : " validation " + validation.metricName() + " per exit " + formatPerExit(val)));
+                    val == null ? "" : " validation " + validation.metricName() + " per exit " + TrainingProgress.perExit(val)));
         }
         if (best != null) System.arraycopy(best, 0, heads.params(), 0, best.length);
         return new Result(heads, reports, bestEpoch, (System.nanoTime() - t0) / 1e9);
@@ -249,12 +249,6 @@ public final class FrozenTrainer {
         int[] a = new int[n];
         for (int i = 0; i < n; i++) a[i] = i + 1;
         return a;
-    }
-
-    private static String formatPerExit(double[] v) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < v.length; i++) b.append(i == 0 ? "" : " ").append(String.format(java.util.Locale.ROOT, "%.3f", v[i]));
-        return b.toString();
     }
 
     private static double[] nans(int l) {
@@ -319,7 +313,8 @@ public final class FrozenTrainer {
         return new MultiExitModel(backbone, task, heads, null, record, null);
     }
 
-    private static FeatureCache features(BertEncoder encoder, String backbone, String split, ExitLayout layout,
+    /** The features of one split, from cacheDir's file for the key when it is there (null cacheDir: memory only). */
+    static FeatureCache features(BertEncoder encoder, String backbone, String split, ExitLayout layout,
                                          List<Encoding> inputs, int maxLength, Path cacheDir, int maxBatch,
                                          int maxTokens, TrainingProgress progress) throws IOException {
         String key = FeatureCache.key(backbone, split, layout.pooling(), maxLength, inputs.size());

@@ -207,7 +207,7 @@ public final class JointTrainer {
             double score = Arrays.stream(trained).mapToDouble(e -> perExit[e - 1]).average().orElse(Double.NaN);
             history.add(perExit);
             progress.log(String.format(Locale.ROOT, "epoch %d: loss %.4f, %.0f s, %.0f tokens/s; validation %s per exit %s",
-                    epoch, lossSum / (batches.size() - firstBatch), epochSec, tokens / epochSec, regression ? "mse" : "accuracy", fmt(perExit))
+                    epoch, lossSum / (batches.size() - firstBatch), epochSec, tokens / epochSec, regression ? "mse" : "accuracy", TrainingProgress.perExit(perExit))
                     + (o.exits() == null ? "" : " (trained: exits " + Arrays.toString(trained) + ")"));
             if (score > bestScore || bestHeads == null) {
                 bestScore = score;
@@ -258,11 +258,4 @@ public final class JointTrainer {
         }
         return out.accuracyPerExit(labels);
     }
-
-    private static String fmt(double[] v) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < v.length; i++) b.append(i == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.3f", v[i]));
-        return b.toString();
-    }
-
 }

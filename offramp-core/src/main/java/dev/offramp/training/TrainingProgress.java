@@ -21,4 +21,11 @@ public interface TrainingProgress {
 
     /** A line worth keeping in the log (an epoch's summary). */
     default void log(String line) {}
+
+    /** A per-exit metric for a log line: "0.812 0.845 …" (NaN for exits not trained). */
+    static String perExit(double[] v) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < v.length; i++) b.append(i == 0 ? "" : " ").append(String.format(java.util.Locale.ROOT, "%.3f", v[i]));
+        return b.toString();
+    }
 }

@@ -75,9 +75,12 @@ public final class TwoStageTrainer {
         BertEncoder encoder = new BertEncoder(tuned);
         String backboneKey = "two-stage:" + (stage1Dir != null ? stage1Dir.toAbsolutePath().normalize() : backboneName)
                 + "#" + Long.toHexString(checksum(first.heads().params()));
-        FeatureCache trainF = features(encoder, backboneKey, task.name() + "/train", layout, trainIn, maxLength, cacheDir, progress);
+        int maxBatch = 64, maxTokens = 64 * 128;
+        FeatureCache trainF = FrozenTrainer.features(encoder, backboneKey, task.name() + "/train", layout, trainIn,
+                maxLength, cacheDir, maxBatch, maxTokens, progress);
         FeatureCache validF = validIn == null || validIn.isEmpty() ? null
-                : features(encoder, backboneKey, task.name() + "/validation", layout, validIn, maxLength, cacheDir, progress);
+                : FrozenTrainer.features(encoder, backboneKey, task.name() + "/validation", layout, validIn, maxLength,
+                cacheDir, maxBatch, maxTokens, progress);
         FrozenTrainer.Validation validation = validF == null ? null : task.regression()
                 ? FrozenTrainer.Validation.mse(validF, validTargets) : FrozenTrainer.Validation.accuracy(validF, validLabels);
         ExitHeads heads = first.heads().copy();
@@ -93,7 +96,7 @@ public final class TwoStageTrainer {
             perExit = task.regression() ? out.msePerExit(validTargets) : out.accuracyPerExit(validLabels);
             if (task.regression()) for (int i = 0; i < perExit.length; i++) perExit[i] = -perExit[i];
             progress.log(String.format(Locale.ROOT, "two-stage: validation %s per exit %s", task.regression() ? "-mse" : "accuracy",
-                    format(perExit)));
+                    TrainingProgress.perExit(perExit)));
         }
         ObjectNode opts = first.training().options() instanceof ObjectNode o ? o.deepCopy() : new ObjectMapper().createObjectNode();
         opts.remove("exits");
@@ -110,24 +113,10 @@ public final class TwoStageTrainer {
         return new MultiExitModel(backboneName, task, heads, tuned, record, null);
     }
 
-    private static FeatureCache features(BertEncoder encoder, String backboneKey, String split, ExitLayout layout,
-                                         List<Encoding> inputs, int maxLength, Path cacheDir, TrainingProgress progress)
-            throws IOException {
-        String key = FeatureCache.key(backboneKey, split, layout.pooling(), maxLength, inputs.size());
-        Path file = cacheDir == null ? null : FeatureCache.fileFor(cacheDir, key);
-        return FeatureCache.computeOrLoad(encoder, inputs, layout.pooling(), 64, 64 * 128, file, key, progress);
-    }
-
     /** FNV-1a over the float bits: tells one stage-1 model's exits from another's. */
     private static long checksum(float[] a) {
         long h = 0xcbf29ce484222325L;
         for (float f : a) h = (h ^ Float.floatToRawIntBits(f)) * 0x100000001b3L;
         return h;
-    }
-
-    private static String format(double[] v) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < v.length; i++) b.append(i == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.3f", v[i]));
-        return b.toString();
     }
 }
