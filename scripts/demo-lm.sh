@@ -8,7 +8,7 @@
 #                                saturation and ConsistentEE, into $RUNS/measure/ (each step skipped once its file exists)
 #   scripts/demo-lm.sh pack [α]  copy config, weights, tokenizer, the policy of α (default 0.01) as exit-policy.json
 #                                and a held-out sample (front and back 200 documents, gzipped) to models/demo-lm
-#   RUNS=dir (default ~/offramp-runs/demo-lm)
+#   RUNS=dir (default ~/offramp-runs/demo-lm); STEPS=n training steps (default 3000: about 80 min on 2 cores)
 # Shape: 12 layers of width 256 (4 query heads over 2 key/value heads, SwiGLU 640), vocabulary 4,096, tied
 # embeddings: 9.3 M parameters, 18.6 MB in F16. Deep and thin rather than the default 6 × 384 (same size): more
 # layers give a token more places to leave, and the LM head, paid at every layer a softmax criterion tests, is a
@@ -18,11 +18,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${RUNS:-$HOME/offramp-runs/demo-lm}"
 MODEL="$RUNS/model"
 ALPHAS="${ALPHAS:-0.005 0.01 0.02}"
+STEPS="${STEPS:-3000}"
 mkdir -p "$RUNS"
 case "${1:-}" in
   train)
     "$ROOT/offramp" train-lm --out "$MODEL" --layers 12 --hidden 256 --heads 4 --kv-heads 2 --ffn 640 --vocab 4096 \
-      --seq 256 --batch 16 --steps 6000 --warmup 300 --lr 1e-3 --eval-every 500 --checkpoint-every 100 --dtype f16 \
+      --seq 256 --batch 16 --steps "$STEPS" --warmup 200 --lr 1e-3 --eval-every 500 --checkpoint-every 100 --dtype f16 \
       2>&1 | tee -a "$RUNS/train.log" | grep -E "^(step|eval|summary|saved|resum|corpus|tokenizer)" || true ;;
   policies)
     for a in $ALPHAS; do
