@@ -43,6 +43,6 @@ public final class DecoderModels {
         for (Path p : tried) if (Files.isRegularFile(p.resolve(DecoderFolderLoader.CONFIG))) return p.normalize();
         throw new IllegalArgumentException(DEMO_LM + " not found (tried " + tried.stream().map(Path::toString).distinct().toList()
                 + "): it is the repository's " + DEMO_LM_DIR + "; run from the repository, pass the folder's path, or"
-                + " make it with scripts/demo-lm.sh (train, policies, pack: hours of CPU)");
+                + " make it with scripts/demo-lm.sh (train, policies, pack: about 80 minutes of CPU here)");
     }
 }
