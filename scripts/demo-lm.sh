@@ -2,11 +2,11 @@
 # The demonstration decoder behind --model demo-lm: train-lm on ../shared/data (resumable: rerun to continue), then
 # ConsistentEE policies at a few α, then the folder kept in the repository (models/demo-lm, F16 weights, ≤ 20 MB).
 #   scripts/demo-lm.sh train     train (or resume) into $RUNS/model
-#   scripts/demo-lm.sh policies  exit policies for α in $ALPHAS (default 0.005 0.01 0.02) into $RUNS/model/policy-<α>.json
+#   scripts/demo-lm.sh policies  exit policies for α in $ALPHAS (default 0.005 0.01 0.02 0.05) into $RUNS/model/policy-<α>.json
 #   scripts/demo-lm.sh measure   eval-gen of each policy (calibrated to ROUGE-L 0.9), the generation report with the α
 #                                that reaches it fastest (else the most faithful), and the KV comparison (--compare-kv) of
 #                                saturation and ConsistentEE, into $RUNS/measure/ (each step skipped once its file exists)
-#   scripts/demo-lm.sh pack [α]  copy config, weights, tokenizer, the policy of α (default 0.01) as exit-policy.json
+#   scripts/demo-lm.sh pack [α]  copy config, weights, tokenizer, the policy of α (default 0.02, the one shipped) as exit-policy.json
 #                                and a held-out sample (front and back 200 documents, gzipped) to models/demo-lm
 #   RUNS=dir (default ~/offramp-runs/demo-lm); STEPS=n training steps (default 3000: about 80 min on 2 cores)
 # Shape: 12 layers of width 256 (4 query heads over 2 key/value heads, SwiGLU 640), vocabulary 4,096, tied
@@ -17,7 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${RUNS:-$HOME/offramp-runs/demo-lm}"
 MODEL="$RUNS/model"
-ALPHAS="${ALPHAS:-0.005 0.01 0.02}"
+ALPHAS="${ALPHAS:-0.005 0.01 0.02 0.05}"
 STEPS="${STEPS:-3000}"
 mkdir -p "$RUNS"
 case "${1:-}" in
@@ -51,7 +51,7 @@ case "${1:-}" in
       sed -n '/^KV of skipped/,$p' "$out/kv-$p.txt"
     done ;;
   pack)
-    a="${2:-0.01}"; out="$ROOT/models/demo-lm"; mkdir -p "$out"
+    a="${2:-0.02}"; out="$ROOT/models/demo-lm"; mkdir -p "$out"
     cp "$MODEL/config.json" "$MODEL/generation_config.json" "$MODEL/model.safetensors" "$MODEL/tokenizer.json" "$out/"
     cp "$MODEL/policy-$a.json" "$out/exit-policy.json"
     { head -n 200 "$MODEL/train/heldout.jsonl"; tail -n 200 "$MODEL/train/heldout.jsonl"; } | gzip -9 -n > "$out/heldout.jsonl.gz"
