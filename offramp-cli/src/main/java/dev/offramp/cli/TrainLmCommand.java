@@ -82,6 +82,19 @@ final class TrainLmCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}, off)")
     float layerDropout;
 
+    @Option(names = "--exit-distill", defaultValue = "0", description = "self-distillation: an intermediate exit's target is"
+            + " (1 − β)·next token + β·the last exit's distribution, so early exits learn to agree with the full model"
+            + " (default: ${DEFAULT-VALUE}, off)")
+    float exitDistill;
+
+    @Option(names = "--distill-target", defaultValue = "soft", description = "with --exit-distill: soft (the last exit's"
+            + " distribution) | top1 (its top-1 token, one-hot: what greedy decoding needs to agree on) (default: ${DEFAULT-VALUE})")
+    String distillTarget;
+
+    @Option(names = "--init", description = "start from this model folder's weights and tokenizer (same shape; e.g. a finished"
+            + " train-lm run, to fine-tune it with --exit-distill or --layer-dropout) instead of random weights")
+    Path init;
+
     @Option(names = "--untied", description = "a separate LM head instead of the embedding matrix")
     boolean untied;
 
@@ -122,7 +135,12 @@ final class TrainLmCommand implements Callable<Integer> {
         };
         return new LmTrainer.Options(layers, hidden, heads, kvHeads, ffn, vocab, seq, batch, steps, lr, minLrFraction, warmup,
                 weightDecay, clip, ExitWeighting.fromId(exitWeights), exitStride, layerDropout, !untied, seed, evalEvery,
-                evalWindows, checkpointEvery, d, sources, maxChars, heldOut, bpeSampleChars);
+                evalWindows, checkpointEvery, d, sources, maxChars, heldOut, bpeSampleChars, exitDistill,
+                switch (distillTarget) {
+                    case "soft" -> false;
+                    case "top1" -> true;
+                    default -> throw new IllegalArgumentException("unknown --distill-target '" + distillTarget + "' (available: soft, top1)");
+                }, init);
     }
 
     @Override
@@ -133,9 +151,12 @@ final class TrainLmCommand implements Callable<Integer> {
         StringBuilder exits = new StringBuilder();
         for (double l : loss) exits.append(exits.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", Math.exp(l)));
         System.out.println("model folder: " + out.toAbsolutePath());
+        StringBuilder agree = new StringBuilder();
+        for (double a : r.heldOutAgreement()) agree.append(agree.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.3f", a));
         System.out.printf(Locale.ROOT, "summary: steps=%d params=%d vocab=%d heldout_loss=%.4f heldout_ppl=%.2f"
-                        + " unigram_ppl=%.2f ppl_per_exit=%s tokens_per_s=%.0f%n", r.steps(), r.parameters(), r.vocab(),
-                loss[loss.length - 1], r.heldOutPerplexity(), Math.exp(r.unigramLoss()), exits, r.tokensPerSecond());
+                        + " unigram_ppl=%.2f ppl_per_exit=%s agreement_per_exit=%s tokens_per_s=%.0f%n", r.steps(), r.parameters(),
+                r.vocab(), loss[loss.length - 1], r.heldOutPerplexity(), Math.exp(r.unigramLoss()), exits, agree,
+                r.tokensPerSecond());
         return 0;
     }
 }

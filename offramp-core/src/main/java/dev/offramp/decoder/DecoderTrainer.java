@@ -37,6 +37,12 @@ import java.util.Arrays;
  * gets no gradient from that sequence. Off by default. The masks are a pure function of (seed, step, layer,
  * sequence), so a resumed run draws the same ones.
  *
+ * <p>Self-distillation of the exits (off by default): with β > 0 an intermediate exit's target is
+ * (1 − β)·onehot(next token) + β·q, q the last exit's softmax in the same forward (or, with distillTop1, the
+ * one-hot of its top-1 token: greedy decoding only needs the top-1 to agree), held constant (no gradient flows into
+ * q). Early exits are then trained to agree with the full model, which is what a token that leaves early needs for
+ * its output to match full-depth decoding, not only to predict the data well.
+ *
  * <p>Backward adds into {@link #gradients()}. The trainer re-reads the weights at every forward, so an optimizer
  * may update them in place between steps. One trainer serves one thread; model_type llama only (no q/k/v biases).
  */
@@ -49,18 +55,28 @@ public final class DecoderTrainer {
      * @param exitRowStride 1: every exit reads every token; k > 1: the intermediate exits read every k-th
      * @param layerDropout  LayerSkip's p_max (0: off)
      * @param seed          layer-dropout seed
+     * @param exitDistill   β: the weight of the last exit's distribution in the intermediate exits' targets (0: off)
+     * @param distillTop1   the last exit's top-1 token as a one-hot target instead of its whole distribution
      */
-    public record Options(ExitWeighting exitWeighting, int exitRowStride, float layerDropout, long seed) {
+    public record Options(ExitWeighting exitWeighting, int exitRowStride, float layerDropout, long seed, float exitDistill,
+                          boolean distillTop1) {
         public Options {
             if (exitRowStride < 1) throw new IllegalArgumentException("exitRowStride must be >= 1, got " + exitRowStride);
             if (!(layerDropout >= 0 && layerDropout < 1)) {
                 throw new IllegalArgumentException("layerDropout must be in [0, 1), got " + layerDropout);
             }
+            if (!(exitDistill >= 0 && exitDistill <= 1)) {
+                throw new IllegalArgumentException("exitDistill must be in [0, 1], got " + exitDistill);
+            }
         }
 
-        /** CALM's weights, every token at every exit, no layer dropout. */
+        public Options(ExitWeighting exitWeighting, int exitRowStride, float layerDropout, long seed) {
+            this(exitWeighting, exitRowStride, layerDropout, seed, 0f, false);
+        }
+
+        /** CALM's weights, every token at every exit, no layer dropout, no distillation. */
         public static Options defaults() {
-            return new Options(ExitWeighting.LINEAR, 1, 0f, 0L);
+            return new Options(ExitWeighting.LINEAR, 1, 0f, 0L, 0f, false);
         }
     }
 
@@ -84,6 +100,7 @@ public final class DecoderTrainer {
     private final float[] normed, rstdFinal, logits, rowLoss;
     private final float[] gathered, dGathered;  // (N, C) the rows an exit reads when it reads a subset
     private final int[] exitRows, exitTargets;
+    private final float[] teacher;              // (N, V) the last exit's softmax (or top-1 one-hot) when distilling, else null
     // backward scratch
     private final float[] dx, dDelta, dxn, dq, dkv, datt, dh, dGateUp, dNormed;
     private final float[][] rowScratch, attScratch;   // per thread slot: (C), (T, T)
@@ -148,6 +165,7 @@ public final class DecoderTrainer {
         dGathered = new float[rows * c];
         exitRows = new int[rows];
         exitTargets = new int[rows];
+        teacher = options.exitDistill() > 0 ? new float[rows * vocab] : null;
         dx = new float[rows * c];
         dDelta = new float[rows * c];
         dxn = new float[rows * c];
@@ -208,7 +226,7 @@ public final class DecoderTrainer {
      * against targets (the next tokens, same layout) and backward, adding into {@link #gradients()}.
      *
      * @param step the optimizer step, which keys the layer-dropout masks
-     * @return the weighted loss Σ_l w_l·CE_l
+     * @return the weighted loss Σ_l w_l·CE_l (with distillation, CE_l of an intermediate exit is against its soft target)
      */
     public double trainStep(int[] tokens, int[] targets, long step) {
         checkTargets(targets);
@@ -230,13 +248,46 @@ public final class DecoderTrainer {
      * after layer l (nats per token). Returns the last layer's.
      */
     public double evaluate(int[] tokens, int[] targets, double[] lossPerExit) {
+        return evaluate(tokens, targets, lossPerExit, null);
+    }
+
+    /**
+     * As {@link #evaluate(int[], int[], double[])}; agreementPerExit, when not null, receives for each exit the fraction
+     * of tokens whose top-1 prediction is the last exit's (what an exit must reach for early-exit decoding to match
+     * full depth).
+     */
+    public double evaluate(int[] tokens, int[] targets, double[] lossPerExit, double[] agreementPerExit) {
         checkTargets(targets);
-        if (lossPerExit.length != layers) {
-            throw new IllegalArgumentException("lossPerExit needs " + layers + " entries, got " + lossPerExit.length);
+        if (lossPerExit.length != layers || (agreementPerExit != null && agreementPerExit.length != layers)) {
+            throw new IllegalArgumentException("lossPerExit and agreementPerExit need " + layers + " entries");
         }
         forward(tokens, -1);
-        for (int l = 1; l <= layers; l++) lossPerExit[l - 1] = headLoss(l, targets, 0, 1, false);
+        int[][] top = agreementPerExit == null ? null : new int[layers][rows];
+        for (int l = 1; l <= layers; l++) {
+            if (top != null) {   // the top-1 of each row before headLoss turns the logits into exponentials
+                finalNormRows(acts.x[l], rows);
+                headForward(rows, logits);
+                int[] t = top[l - 1];
+                forRows(rows, vocab, (r0, r1) -> {
+                    for (int r = r0; r < r1; r++) t[r] = argmax(logits, r * vocab, vocab);
+                });
+            }
+            lossPerExit[l - 1] = headLoss(l, targets, 0, 1, false);
+        }
+        if (top != null) {
+            for (int l = 0; l < layers; l++) {
+                int same = 0;
+                for (int r = 0; r < rows; r++) if (top[l][r] == top[layers - 1][r]) same++;
+                agreementPerExit[l] = (double) same / rows;
+            }
+        }
         return lossPerExit[layers - 1];
+    }
+
+    private static int argmax(float[] z, int off, int v) {
+        int best = 0;
+        for (int j = 1; j < v; j++) if (z[off + j] > z[off + best]) best = j;
+        return best;
     }
 
     /** Each exit's mean cross-entropy in the last {@link #trainStep} (NaN for exits of weight 0 or not computed). */
@@ -511,9 +562,29 @@ public final class DecoderTrainer {
         finalNormRows(src, count);
         headForward(count, logits);
         float scale = (float) (weight / count);
-        forRows(count, vocab, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) rowLoss[r] = crossEntropyRow(logits, r * vocab, vocab, tgt[r], train ? scale : 0f);
-        });
+        boolean last = l == layers;
+        if (train && last && teacher != null) {   // the last exit reads every row: row r of logits is token r
+            System.arraycopy(logits, 0, teacher, 0, rows * vocab);
+            forRows(rows, vocab, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    if (options.distillTop1()) oneHotOfArgmax(teacher, r * vocab, vocab);
+                    else softmaxRow(teacher, r * vocab, vocab);
+                }
+            });
+        }
+        if (train && !last && teacher != null) {
+            float beta = options.exitDistill();
+            forRows(count, vocab, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int token = stride == 1 ? r : exitRows[r];
+                    rowLoss[r] = softCrossEntropyRow(logits, r * vocab, vocab, tgt[r], teacher, token * vocab, beta, scale);
+                }
+            });
+        } else {
+            forRows(count, vocab, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) rowLoss[r] = crossEntropyRow(logits, r * vocab, vocab, tgt[r], train ? scale : 0f);
+            });
+        }
         double sum = 0;
         for (int r = 0; r < count; r++) sum += rowLoss[r];
         if (train) headBackward(src, count, stride == 1 ? null : exitRows);
@@ -555,6 +626,40 @@ public final class DecoderTrainer {
             z[off + target] -= gradScale;
         }
         return loss;
+    }
+
+    /**
+     * Cross-entropy against the soft target t = (1 − β)·onehot(target) + β·q (q a distribution at qOff), that is
+     * (1 − β)·(lse − z_target) + β·(lse − q·z) with lse = log Σ e^z; with gradScale ≠ 0 the row is replaced by
+     * gradScale·(softmax − t), the gradient of gradScale·loss (q held constant).
+     */
+    static float softCrossEntropyRow(float[] z, int off, int v, int target, float[] q, int qOff, float beta, float gradScale) {
+        float max = VectorOps.max(z, off, v);
+        float logit = z[off + target];
+        float qz = VectorOps.dot(q, qOff, z, off, v);
+        float sum = VectorOps.expSub(z, off, v, max);
+        float lse = (float) (Math.log(sum) + max);
+        float loss = (1 - beta) * (lse - logit) + beta * (lse - qz);
+        if (gradScale != 0f) {
+            VectorOps.scale(gradScale / sum, z, off, v);
+            z[off + target] -= gradScale * (1 - beta);
+            VectorOps.axpy(-gradScale * beta, q, qOff, z, off, v);
+        }
+        return loss;
+    }
+
+    /** The row replaced by the one-hot vector of its largest entry. */
+    static void oneHotOfArgmax(float[] z, int off, int v) {
+        int best = argmax(z, off, v);
+        Arrays.fill(z, off, off + v, 0f);
+        z[off + best] = 1f;
+    }
+
+    /** The row replaced by its softmax. */
+    static void softmaxRow(float[] z, int off, int v) {
+        float max = VectorOps.max(z, off, v);
+        float sum = VectorOps.expSub(z, off, v, max);
+        VectorOps.scale(1f / sum, z, off, v);
     }
 
     /** Backward of the head from dlogits (in logits, m rows): head gradients, then dx (rows scattered if given). */

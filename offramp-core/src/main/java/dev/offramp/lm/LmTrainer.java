@@ -16,14 +16,17 @@ import dev.offramp.training.GradientClipping;
 import dev.offramp.training.JointCheckpoint;
 import dev.offramp.training.TrainingProgress;
 import dev.offramp.weights.DecoderConfig;
+import dev.offramp.weights.DecoderFolderLoader;
 import dev.offramp.weights.DecoderFolderWriter;
 import dev.offramp.weights.DecoderWeights;
+import dev.offramp.weights.PretrainedDecoder;
 import dev.offramp.weights.SafetensorsWriter;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -61,15 +64,22 @@ public final class LmTrainer {
      * @param checkpointEvery checkpoint and model folder every this many steps (and at the end)
      * @param maxChars        cap on the training text (0: the whole corpus); the held-out part is capped in proportion
      * @param bpeSampleChars  characters of training text the BPE merges are learned on
+     * @param exitDistill     β of the intermediate exits' self-distillation towards the last exit (0: off)
+     * @param distillTop1     distil towards the last exit's top-1 token rather than its distribution
+     * @param init            a model folder of the same shape to start from (its tokenizer, and its run's weights and
+     *                        AdamW moments when its train/ holds the checkpoint), or null for random weights
      */
     public record Options(int layers, int hidden, int heads, int kvHeads, int ffn, int vocab, int seq, int batch,
                           int steps, double lr, double minLrFraction, int warmupSteps, double weightDecay,
                           double clipNorm, ExitWeighting exitWeighting, int exitRowStride, float layerDropout,
                           boolean tiedEmbeddings, long seed, int evalEvery, int evalWindows, int checkpointEvery,
                           SafetensorsWriter.Dtype dtype, List<String> sources, long maxChars, double heldOutFraction,
-                          long bpeSampleChars) {
+                          long bpeSampleChars, float exitDistill, boolean distillTop1, Path init) {
         public Options {
             sources = List.copyOf(sources);
+            if (!(exitDistill >= 0 && exitDistill <= 1)) {
+                throw new IllegalArgumentException("exit-distill must be in [0, 1], got " + exitDistill);
+            }
             if (layers < 1 || hidden < 1 || heads < 1 || kvHeads < 1 || ffn < 1 || seq < 2 || batch < 1 || steps < 1) {
                 throw new IllegalArgumentException("layers, hidden, heads, kv-heads, ffn, batch and steps must be positive and seq >= 2");
             }
@@ -88,6 +98,18 @@ public final class LmTrainer {
                 throw new IllegalArgumentException("eval-every, eval-windows and checkpoint-every must be positive");
             }
             if (sources.isEmpty()) throw new IllegalArgumentException("no corpus sources");
+        }
+
+        /** Without self-distillation, from random weights. */
+        public Options(int layers, int hidden, int heads, int kvHeads, int ffn, int vocab, int seq, int batch,
+                       int steps, double lr, double minLrFraction, int warmupSteps, double weightDecay,
+                       double clipNorm, ExitWeighting exitWeighting, int exitRowStride, float layerDropout,
+                       boolean tiedEmbeddings, long seed, int evalEvery, int evalWindows, int checkpointEvery,
+                       SafetensorsWriter.Dtype dtype, List<String> sources, long maxChars, double heldOutFraction,
+                       long bpeSampleChars) {
+            this(layers, hidden, heads, kvHeads, ffn, vocab, seq, batch, steps, lr, minLrFraction, warmupSteps, weightDecay,
+                    clipNorm, exitWeighting, exitRowStride, layerDropout, tiedEmbeddings, seed, evalEvery, evalWindows,
+                    checkpointEvery, dtype, sources, maxChars, heldOutFraction, bpeSampleChars, 0f, false, null);
         }
 
         /**
@@ -112,6 +134,9 @@ public final class LmTrainer {
                     .put("layer_dropout", (double) layerDropout).put("tied", tiedEmbeddings).put("seed", seed)
                     .put("sources", String.join(",", sources)).put("max_chars", maxChars)
                     .put("held_out_fraction", heldOutFraction).put("bpe_sample_chars", bpeSampleChars);
+            // recorded only when used, so runs from before these options still resume
+            if (exitDistill > 0) o.put("exit_distill", (double) exitDistill).put("distill_target", distillTop1 ? "top1" : "soft");
+            if (init != null) o.put("init", init.toAbsolutePath().normalize().toString());
             return o;
         }
     }
@@ -120,12 +145,14 @@ public final class LmTrainer {
      * What a run ended with.
      *
      * @param heldOutLoss        mean cross-entropy per exit on the evaluated held-out windows (nats per token)
+     * @param heldOutAgreement   per exit, the fraction of those tokens whose top-1 prediction is the last exit's
      * @param unigramLoss        the held-out cross-entropy of a unigram model of the training tokens (add-one)
      * @param tokensPerSecond    training throughput of the steps this invocation ran (NaN if it ran none)
      * @param weights            the trained weights (what the model folder holds, before any F16 rounding)
      */
     public record Result(int steps, int stepsThisRun, long parameters, int vocab, long trainTokens, long heldOutTokens,
-                         double[] heldOutLoss, double unigramLoss, double tokensPerSecond, DecoderWeights weights) {
+                         double[] heldOutLoss, double[] heldOutAgreement, double unigramLoss, double tokensPerSecond,
+                         DecoderWeights weights) {
         public double heldOutPerplexity() {
             return Math.exp(heldOutLoss[heldOutLoss.length - 1]);
         }
@@ -148,6 +175,14 @@ public final class LmTrainer {
                 (System.nanoTime() - t0) / 1e9));
         LmCorpus.writeJsonLines(split.heldOut(), work.resolve("heldout.jsonl"));
         Path tokFile = work.resolve("tokenizer.json");
+        PretrainedDecoder init = o.init() == null ? null : DecoderFolderLoader.load(o.init());
+        if (init != null) {   // continue from a trained model: its tokenizer, so its embeddings keep their meaning
+            if (init.tokenizerJson() == null) throw new IllegalArgumentException("--init " + o.init() + " has no tokenizer.json");
+            if (!Files.isRegularFile(tokFile)) Files.copy(init.tokenizerJson(), tokFile);
+            else if (!Arrays.equals(Files.readAllBytes(tokFile), Files.readAllBytes(init.tokenizerJson()))) {
+                throw new IllegalArgumentException(tokFile + " differs from --init's tokenizer " + init.tokenizerJson());
+            }
+        }
         if (!Files.isRegularFile(tokFile)) learnTokenizer(split.train(), o, tokFile, progress);
         BpeTokenizer tok = BpeTokenizer.fromTokenizerJson(tokFile);
         int bos = tok.id(SPECIAL_TOKENS.get(0)), eos = tok.id(SPECIAL_TOKENS.get(1));
@@ -163,20 +198,32 @@ public final class LmTrainer {
         DecoderConfig config = new DecoderConfig(DecoderConfig.LLAMA, tok.vocabSize(), o.hidden(), o.ffn(), o.layers(),
                 o.heads(), o.kvHeads(), o.hidden() / o.heads(), o.seq(), 1e-5f, 10000.0, null, o.tiedEmbeddings(), false,
                 bos, List.of(eos));
-        DecoderWeights weights = initialWeights(config, o.seed());
+        DecoderWeights weights = init == null ? initialWeights(config, o.seed()) : initWeights(init, config);
         DecoderTrainer trainer = new DecoderTrainer(weights, o.batch(), o.seq(),
-                new DecoderTrainer.Options(o.exitWeighting(), o.exitRowStride(), o.layerDropout(), o.seed()));
+                new DecoderTrainer.Options(o.exitWeighting(), o.exitRowStride(), o.layerDropout(), o.seed(), o.exitDistill(),
+                        o.distillTop1()));
         ParameterSet params = new ParameterSet();
         trainer.addParameters(params);
         AdamW adam = new AdamW(params, new AdamW.Options(0.9, 0.95, 1e-8, o.weightDecay()));
         List<JointCheckpoint.Group> groups = List.of(new JointCheckpoint.Group(params, adam));
         JointCheckpoint ck = JointCheckpoint.loadIfPresent(work, CHECKPOINT, groups);
         int start = ck == null ? 0 : ck.step();
+        String from = ck == null ? "starting at step 0" : "resuming after step " + start + " from " + work.resolve(CHECKPOINT);
+        if (ck == null && init != null) {
+            // a finished run's checkpoint holds its F32 weights and AdamW moments: continuing from those is a true
+            // continuation, where fresh moments would make the first steps sign-like jolts to every weight
+            Path initCheckpoint = o.init().resolve("train").resolve(CHECKPOINT);
+            if (Files.isRegularFile(initCheckpoint)) {
+                JointCheckpoint.read(initCheckpoint, groups);
+                from += " from --init's weights and AdamW moments (" + initCheckpoint + ")";
+            } else {
+                from += " from --init's weights (" + o.init() + "; no checkpoint there, so fresh AdamW moments)";
+            }
+        }
         progress.log(String.format(Locale.ROOT, "model: %d layers, C %d, %d heads over %d KV heads, I %d, V %d, %s embeddings:"
                         + " %.2f M parameters (%.1f MB in F16); %s", config.layers(), config.hidden(), config.heads(),
                 config.kvHeads(), config.intermediate(), config.vocabSize(), o.tiedEmbeddings() ? "tied" : "untied",
-                params.count() / 1e6, params.count() * 2 / 1e6,
-                ck == null ? "starting at step 0" : "resuming after step " + start + " from " + work.resolve(CHECKPOINT)));
+                params.count() / 1e6, params.count() * 2 / 1e6, from));
 
         LmBatches batches = new LmBatches(train, o.batch(), o.seq(), o.seed());
         LmBatches heldBatches = new LmBatches(held, o.batch(), o.seq(), o.seed());
@@ -192,7 +239,7 @@ public final class LmTrainer {
         CosineSchedule schedule = new CosineSchedule(o.lr(), o.warmupSteps(), o.steps(), o.minLrFraction());
         int n = o.batch() * o.seq();
         int[] inputs = new int[n], targets = new int[n];
-        double[] heldLoss = null;
+        double[] heldLoss = null, heldAgreement = null;
         long loopStart = System.nanoTime(), windowStart = loopStart;
         int windowSteps = 0;
         double lossAvg = Double.NaN, rate = Double.NaN;
@@ -225,11 +272,12 @@ public final class LmTrainer {
             progress.status(String.format(Locale.ROOT, "loss %.3f, %s tok/s, lr %.1e, |g| %.2f", lossAvg,
                     Double.isNaN(rate) ? "…" : String.format(Locale.ROOT, "%,.0f", rate), lr, norm));
             if (eval) {
-                heldLoss = evaluate(trainer, heldBatches, evalWindows, inputs, targets);
+                heldAgreement = new double[o.layers()];
+                heldLoss = evaluate(trainer, heldBatches, evalWindows, inputs, targets, heldAgreement);
                 progress.endStage();
                 progress.log(String.format(Locale.ROOT, "step %d: train loss %.3f; held-out loss %.3f (perplexity %.1f; unigram %.1f);"
-                        + " per exit %s", step + 1, lossAvg, heldLoss[heldLoss.length - 1],
-                        Math.exp(heldLoss[heldLoss.length - 1]), Math.exp(unigram), fmt(heldLoss)));
+                        + " per exit %s; top-1 agreement with the last exit %s", step + 1, lossAvg, heldLoss[heldLoss.length - 1],
+                        Math.exp(heldLoss[heldLoss.length - 1]), Math.exp(unigram), fmt(heldLoss), fmt(heldAgreement)));
                 if (step + 1 < o.steps()) {
                     progress.stage("train-lm", o.steps(), "steps");
                     progress.advance(step + 1);
@@ -240,11 +288,12 @@ public final class LmTrainer {
         int ran = o.steps() - start;
         double tokensPerSecond = ran == 0 ? Double.NaN : (double) ran * n / ((System.nanoTime() - loopStart) / 1e9);
         if (heldLoss == null) {   // nothing left to train: evaluate what the checkpoint holds
-            heldLoss = evaluate(trainer, heldBatches, evalWindows, inputs, targets);
+            heldAgreement = new double[o.layers()];
+            heldLoss = evaluate(trainer, heldBatches, evalWindows, inputs, targets, heldAgreement);
             saveModel(out, weights, tokFile, o.dtype());
         }
-        return new Result(o.steps(), ran, params.count(), config.vocabSize(), train.length, held.length, heldLoss, unigram,
-                tokensPerSecond, weights);
+        return new Result(o.steps(), ran, params.count(), config.vocabSize(), train.length, held.length, heldLoss,
+                heldAgreement, unigram, tokensPerSecond, weights);
     }
 
     private static String fmt(double[] v) {
@@ -253,15 +302,19 @@ public final class LmTrainer {
         return b.toString();
     }
 
-    /** Mean loss per exit over the first `windows` held-out windows. */
-    static double[] evaluate(DecoderTrainer trainer, LmBatches held, int windows, int[] inputs, int[] targets) {
+    /** Mean loss per exit over the first `windows` held-out windows; agreement receives each exit's top-1 agreement with the last. */
+    static double[] evaluate(DecoderTrainer trainer, LmBatches held, int windows, int[] inputs, int[] targets, double[] agreement) {
         int layers = trainer.config().layers();
-        double[] sum = new double[layers], per = new double[layers];
+        double[] sum = new double[layers], per = new double[layers], agree = new double[layers];
+        Arrays.fill(agreement, 0);
         int batches = windows / trainer.batch();
         for (int i = 0; i < batches; i++) {
             held.fillInOrder(i * trainer.batch(), inputs, targets);
-            trainer.evaluate(inputs, targets, per);
-            for (int l = 0; l < layers; l++) sum[l] += per[l];
+            trainer.evaluate(inputs, targets, per, agree);
+            for (int l = 0; l < layers; l++) {
+                sum[l] += per[l];
+                agreement[l] += agree[l] / batches;
+            }
         }
         for (int l = 0; l < layers; l++) sum[l] /= batches;
         return sum;
@@ -392,6 +445,23 @@ public final class LmTrainer {
             if (i + 1 < n) a[i + 1] = (float) (std * rad * Math.sin(2 * Math.PI * w));
         }
         return a;
+    }
+
+    /** --init's weights, which must have the shape the options ask for. */
+    static DecoderWeights initWeights(PretrainedDecoder init, DecoderConfig want) {
+        DecoderConfig have = init.config();
+        if (have.layers() != want.layers() || have.hidden() != want.hidden() || have.heads() != want.heads()
+                || have.kvHeads() != want.kvHeads() || have.intermediate() != want.intermediate()
+                || have.vocabSize() != want.vocabSize() || have.tiedEmbeddings() != want.tiedEmbeddings()
+                || have.maxPositions() < want.maxPositions() || have.qkvBias()) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "--init %s is %d layers, C %d, %d heads over %d,"
+                            + " I %d, V %d, %s, %d positions; the options ask for %d layers, C %d, %d heads over %d, I %d, V %d,"
+                            + " %s, %d positions", init.name(), have.layers(), have.hidden(), have.heads(), have.kvHeads(),
+                    have.intermediate(), have.vocabSize(), have.tiedEmbeddings() ? "tied" : "untied", have.maxPositions(),
+                    want.layers(), want.hidden(), want.heads(), want.kvHeads(), want.intermediate(), want.vocabSize(),
+                    want.tiedEmbeddings() ? "tied" : "untied", want.maxPositions()));
+        }
+        return init.weights();
     }
 
     /** The Hugging Face folder: config, weights, tokenizer and generation_config.json. */

@@ -63,6 +63,11 @@ public record JointCheckpoint(int epoch, int batchesDone, int step) {
         Path file = dir.resolve(fileName);
         AtomicFiles.deleteLeftovers(file);
         if (!Files.isRegularFile(file)) return null;
+        return read(file, groups);
+    }
+
+    /** Restores every group's tensors and optimizer state from file in place (another run's, read only). */
+    public static JointCheckpoint read(Path file, List<Group> groups) throws IOException {
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
             int magic = in.readInt();
             if (magic != MAGIC && magic != MAGIC_V1) throw new IOException("not a training checkpoint: " + file);

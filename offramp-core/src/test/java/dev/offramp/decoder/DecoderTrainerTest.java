@@ -75,6 +75,45 @@ class DecoderTrainerTest {
         }
     }
 
+    /**
+     * Self-distillation: the intermediate exits' targets mix in the last exit's softmax of the same forward, held
+     * constant. The reference takes that softmax once, at the unperturbed weights, as the trainer does.
+     */
+    @ParameterizedTest(name = "tied={0} stride={1} beta={2} top1={3}")
+    @CsvSource({"false, 1, 0.5, false", "true, 2, 1.0, false", "false, 2, 0.7, true"})
+    void distillationGradientsMatchFiniteDifferencesWithTheTeacherHeld(boolean tied, int stride, float beta, boolean top1) {
+        int layers = 3, batch = 2, seq = 5;
+        DecoderConfig cfg = tinyConfig(tied, layers);
+        DecoderWeights w = TinyDecoders.randomWeights(cfg, 21);
+        SplittableRandom r = new SplittableRandom(22);
+        int[] tokens = randomIds(r, batch * seq, cfg.vocabSize()), targets = randomIds(r, batch * seq, cfg.vocabSize());
+        DecoderTrainer trainer = new DecoderTrainer(w, batch, seq,
+                new DecoderTrainer.Options(ExitWeighting.MEAN, stride, 0f, 1, beta, top1));
+        double loss = trainer.trainStep(tokens, targets, 0);
+        ParameterSet set = new ParameterSet();
+        trainer.addParameters(set);
+        List<double[]> p = ReferenceDecoder.tensors(w);
+        double[] exitWeights = ExitWeighting.MEAN.weights(layers);
+        double[][] teacher = new double[batch * seq][];
+        double plain = ReferenceDecoder.loss(cfg, p, tokens, targets, batch, seq, exitWeights, stride, null, 0, null, teacher);
+        if (top1) {   // the one-hot of each row's most probable token
+            for (double[] q : teacher) {
+                int best = 0;
+                for (int j = 1; j < q.length; j++) if (q[j] > q[best]) best = j;
+                java.util.Arrays.fill(q, 0);
+                q[best] = 1;
+            }
+        }
+        java.util.function.DoubleSupplier ref = () -> ReferenceDecoder.loss(cfg, p, tokens, targets, batch, seq,
+                exitWeights, stride, null, beta, teacher, null);
+        assertEquals(ref.getAsDouble(), loss, 1e-5 * Math.abs(loss), "loss");
+        assertTrue(Math.abs(ref.getAsDouble() - plain) > 1e-3, "the soft targets change the loss");
+        for (int i = 0; i < set.size(); i++) {
+            ParameterSet.Entry e = set.entries().get(i);
+            DecoderOpGradientTest.assertClose(e.name(), DecoderOpGradientTest.finiteDifferences(p.get(i), ref), e.grad(), 2e-4);
+        }
+    }
+
     @Test
     void aSecondStepAddsToTheGradients() {
         DecoderConfig cfg = tinyConfig(false, 2);
@@ -99,11 +138,21 @@ class DecoderTrainerTest {
         SplittableRandom r = new SplittableRandom(22);
         int[] tokens = randomIds(r, batch * seq, cfg.vocabSize()), targets = randomIds(r, batch * seq, cfg.vocabSize());
         DecoderTrainer trainer = new DecoderTrainer(w, batch, seq, DecoderTrainer.Options.defaults());
-        double[] perExit = new double[layers];
-        double last = trainer.evaluate(tokens, targets, perExit);
+        double[] perExit = new double[layers], agreement = new double[layers];
+        double last = trainer.evaluate(tokens, targets, perExit, agreement);
         LlamaDecoder engine = new LlamaDecoder(w);
         int v = cfg.vocabSize();
         float[] got = new float[batch * seq * v];
+        // agreement: the share of rows whose top-1 at exit l is the last exit's, from the exits' logits
+        float[] lastLogits = new float[batch * seq * v];
+        trainer.exitLogits(layers, lastLogits);
+        for (int l = 1; l <= layers; l++) {
+            trainer.exitLogits(l, got);
+            int same = 0;
+            for (int row = 0; row < batch * seq; row++) if (argmax(got, row * v, v) == argmax(lastLogits, row * v, v)) same++;
+            assertEquals((double) same / (batch * seq), agreement[l - 1], 1e-12, "agreement of exit " + l);
+        }
+        assertEquals(1.0, agreement[layers - 1]);
         for (int l = 1; l <= layers; l++) {
             trainer.exitLogits(l, got);
             double ce = 0, maxAbs = 0, maxDiff = 0;
@@ -143,5 +192,11 @@ class DecoderTrainerTest {
         e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> new DecoderTrainer(TinyDecoders.randomWeights(cfg, 1), 1, 65, DecoderTrainer.Options.defaults()));
         assertTrue(e.getMessage().contains("max_position_embeddings 64"), e.getMessage());
+    }
+
+    static int argmax(float[] z, int off, int v) {
+        int best = 0;
+        for (int j = 1; j < v; j++) if (z[off + j] > z[off + best]) best = j;
+        return best;
     }
 }

@@ -40,6 +40,16 @@ final class ReferenceDecoder {
      */
     static double loss(DecoderConfig cfg, List<double[]> p, int[] tokens, int[] targets, int batch, int seq,
                        double[] exitWeights, int stride, boolean[][] dropped) {
+        return loss(cfg, p, tokens, targets, batch, seq, exitWeights, stride, dropped, 0, null, null);
+    }
+
+    /**
+     * As above, with self-distillation: an intermediate exit's target is (1 − β)·onehot + β·teacher[row] (teacher
+     * given, constant). finalProbabilities, when not null, receives the last exit's softmax per row.
+     */
+    static double loss(DecoderConfig cfg, List<double[]> p, int[] tokens, int[] targets, int batch, int seq,
+                       double[] exitWeights, int stride, boolean[][] dropped, double beta, double[][] teacher,
+                       double[][] finalProbabilities) {
         int c = cfg.hidden(), nh = cfg.heads(), kvh = cfg.kvHeads(), hs = cfg.headDim(), in = cfg.intermediate();
         int v = cfg.vocabSize(), layers = cfg.layers(), n = batch * seq, group = nh / kvh;
         double eps = cfg.rmsNormEps();
@@ -100,7 +110,18 @@ final class ReferenceDecoder {
                 double max = Double.NEGATIVE_INFINITY, sum = 0;
                 for (double zi : z) max = Math.max(max, zi);
                 for (double zi : z) sum += Math.exp(zi - max);
-                ce += Math.log(sum) + max - z[targets[r]];
+                double lse = Math.log(sum) + max;
+                if (exit < layers && beta > 0) {
+                    double qz = 0;
+                    for (int j = 0; j < v; j++) qz += teacher[r][j] * z[j];
+                    ce += (1 - beta) * (lse - z[targets[r]]) + beta * (lse - qz);
+                } else {
+                    ce += lse - z[targets[r]];
+                }
+                if (exit == layers && finalProbabilities != null) {
+                    finalProbabilities[r] = new double[v];
+                    for (int j = 0; j < v; j++) finalProbabilities[r][j] = Math.exp(z[j] - lse);
+                }
                 count++;
             }
             total += w * ce / count;

@@ -131,6 +131,50 @@ class LmTrainerTest {
         assertNotEquals(fresh.layers[1].wDown[0], got[0]);
     }
 
+    /** tiny with self-distillation β and starting weights from a model folder (null: random). */
+    static LmTrainer.Options tiny(int steps, double lr, float exitDistill, Path init) {
+        return tiny(steps, lr, exitDistill, false, init);
+    }
+
+    static LmTrainer.Options tiny(int steps, double lr, float exitDistill, boolean top1, Path init) {
+        LmTrainer.Options t = tiny(steps, 1000, lr, SafetensorsWriter.Dtype.F32);
+        return new LmTrainer.Options(t.layers(), t.hidden(), t.heads(), t.kvHeads(), t.ffn(), t.vocab(), t.seq(), t.batch(),
+                t.steps(), t.lr(), t.minLrFraction(), t.warmupSteps(), t.weightDecay(), t.clipNorm(), t.exitWeighting(),
+                t.exitRowStride(), t.layerDropout(), t.tiedEmbeddings(), t.seed(), t.evalEvery(), t.evalWindows(),
+                t.checkpointEvery(), t.dtype(), t.sources(), t.maxChars(), t.heldOutFraction(), t.bpeSampleChars(),
+                exitDistill, top1, init);
+    }
+
+    @Test
+    void initContinuesFromAModelFolderWithItsTokenizerWeightsAndMoments(@TempDir Path dir) throws Exception {
+        Path base = dir.resolve("base");
+        LmTrainer.Result a = LmTrainer.train(base, DataPaths.data(), tiny(200, 3e-3, 0f, null), new Recorder(-1));
+        assertEquals(1.0, a.heldOutAgreement()[1], "the last exit agrees with itself");
+        assertTrue(a.heldOutAgreement()[0] > 0 && a.heldOutAgreement()[0] < 1, "agreement " + a.heldOutAgreement()[0]);
+        // one step at a negligible learning rate: the weights are the base's, so are the held-out losses
+        Recorder sameLog = new Recorder(-1);
+        LmTrainer.Result same = LmTrainer.train(dir.resolve("same"), DataPaths.data(), tiny(1, 1e-9, 0f, base), sameLog);
+        assertArrayEquals(a.heldOutLoss(), same.heldOutLoss(), 1e-4);
+        assertTrue(sameLog.lines.stream().anyMatch(l -> l.contains("from --init's weights and AdamW moments")), sameLog.lines.toString());
+        assertArrayEquals(Files.readAllBytes(base.resolve("tokenizer.json")),
+                Files.readAllBytes(dir.resolve("same/train/tokenizer.json")), "the base's tokenizer is used");
+        // the distillation options reach the trainer and are part of what defines the run
+        LmTrainer.Result distilled = LmTrainer.train(dir.resolve("top1"), DataPaths.data(), tiny(2, 3e-4, 0.5f, true, base), new Recorder(-1));
+        assertEquals(2, distilled.stepsThisRun());
+        String saved = Files.readString(dir.resolve("top1/train/options.json"));
+        assertTrue(saved.contains("\"exit_distill\" : 0.5") && saved.contains("\"distill_target\" : \"top1\""), saved);
+        // a folder of another shape is refused, naming both shapes
+        LmTrainer.Options t = tiny(1, 1e-3, 0f, base);
+        LmTrainer.Options wider = new LmTrainer.Options(t.layers(), 128, t.heads(), t.kvHeads(), t.ffn(), t.vocab(), t.seq(),
+                t.batch(), t.steps(), t.lr(), t.minLrFraction(), t.warmupSteps(), t.weightDecay(), t.clipNorm(),
+                t.exitWeighting(), t.exitRowStride(), t.layerDropout(), t.tiedEmbeddings(), t.seed(), t.evalEvery(),
+                t.evalWindows(), t.checkpointEvery(), t.dtype(), t.sources(), t.maxChars(), t.heldOutFraction(),
+                t.bpeSampleChars(), 0f, false, base);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LmTrainer.train(dir.resolve("wider"), DataPaths.data(), wider, new Recorder(-1)));
+        assertTrue(e.getMessage().contains("C 64") && e.getMessage().contains("C 128"), e.getMessage());
+    }
+
     @Test
     void anotherRunInTheSameFolderIsRefusedNamingWhatDiffers(@TempDir Path out) throws Exception {
         LmTrainer.train(out, DataPaths.data(), tiny(2, 1000, 1e-3, SafetensorsWriter.Dtype.F32), new Recorder(-1));
