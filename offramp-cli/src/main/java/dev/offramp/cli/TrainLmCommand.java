@@ -148,15 +148,19 @@ final class TrainLmCommand implements Callable<Integer> {
         LmTrainer.Options o = options();
         LmTrainer.Result r = LmTrainer.train(out, DataPaths.data(), o, new BarProgress());
         double[] loss = r.heldOutLoss();
-        StringBuilder exits = new StringBuilder();
-        for (double l : loss) exits.append(exits.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", Math.exp(l)));
+        String exits = commaSeparated(java.util.Arrays.stream(loss).map(Math::exp).toArray(), "%.1f");
+        String agree = commaSeparated(r.heldOutAgreement(), "%.3f");
         System.out.println("model folder: " + out.toAbsolutePath());
-        StringBuilder agree = new StringBuilder();
-        for (double a : r.heldOutAgreement()) agree.append(agree.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.3f", a));
         System.out.printf(Locale.ROOT, "summary: steps=%d params=%d vocab=%d heldout_loss=%.4f heldout_ppl=%.2f"
                         + " unigram_ppl=%.2f ppl_per_exit=%s agreement_per_exit=%s tokens_per_s=%.0f%n", r.steps(), r.parameters(),
                 r.vocab(), loss[loss.length - 1], r.heldOutPerplexity(), Math.exp(r.unigramLoss()), exits, agree,
                 r.tokensPerSecond());
         return 0;
+    }
+
+    private static String commaSeparated(double[] values, String format) {
+        StringBuilder b = new StringBuilder();
+        for (double v : values) b.append(b.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, format, v));
+        return b.toString();
     }
 }

@@ -264,15 +264,7 @@ public final class DecoderTrainer {
         forward(tokens, -1);
         int[][] top = agreementPerExit == null ? null : new int[layers][rows];
         for (int l = 1; l <= layers; l++) {
-            if (top != null) {   // the top-1 of each row before headLoss turns the logits into exponentials
-                finalNormRows(acts.x[l], rows);
-                headForward(rows, logits);
-                int[] t = top[l - 1];
-                forRows(rows, vocab, (r0, r1) -> {
-                    for (int r = r0; r < r1; r++) t[r] = argmax(logits, r * vocab, vocab);
-                });
-            }
-            lossPerExit[l - 1] = headLoss(l, targets, 0, 1, false);
+            lossPerExit[l - 1] = headLoss(l, targets, 0, 1, false, top == null ? null : top[l - 1]);
         }
         if (top != null) {
             for (int l = 0; l < layers; l++) {
@@ -529,16 +521,17 @@ public final class DecoderTrainer {
             return 0;
         }
         int stride = l == layers ? 1 : options.exitRowStride();
-        double loss = headLoss(l, targets, w, stride, true);
+        double loss = headLoss(l, targets, w, stride, true, null);
         lastExitLoss[l - 1] = loss;
         return w * loss;
     }
 
     /**
      * Mean cross-entropy of the exit after layer l over its rows (every row, or with stride k the rows r ≡ l mod k);
-     * with train, the gradient of weight·loss goes into dx and the head's parameters.
+     * with train, the gradient of weight·loss goes into dx and the head's parameters; top, when not null, receives
+     * each row's top-1 token (not with distillation's soft targets, which only training uses).
      */
-    private double headLoss(int l, int[] targets, double weight, int stride, boolean train) {
+    private double headLoss(int l, int[] targets, double weight, int stride, boolean train, int[] top) {
         float[] x = acts.x[l];
         int m;
         float[] src;
@@ -582,7 +575,10 @@ public final class DecoderTrainer {
             });
         } else {
             forRows(count, vocab, (r0, r1) -> {
-                for (int r = r0; r < r1; r++) rowLoss[r] = crossEntropyRow(logits, r * vocab, vocab, tgt[r], train ? scale : 0f);
+                for (int r = r0; r < r1; r++) {
+                    if (top != null) top[r] = argmax(logits, r * vocab, vocab);   // before the row becomes exponentials
+                    rowLoss[r] = crossEntropyRow(logits, r * vocab, vocab, tgt[r], train ? scale : 0f);
+                }
             });
         }
         double sum = 0;

@@ -239,7 +239,7 @@ public final class LmTrainer {
         CosineSchedule schedule = new CosineSchedule(o.lr(), o.warmupSteps(), o.steps(), o.minLrFraction());
         int n = o.batch() * o.seq();
         int[] inputs = new int[n], targets = new int[n];
-        double[] heldLoss = null, heldAgreement = null;
+        double[] heldLoss = null, heldAgreement = new double[o.layers()];   // written by each evaluation
         long loopStart = System.nanoTime(), windowStart = loopStart;
         int windowSteps = 0;
         double lossAvg = Double.NaN, rate = Double.NaN;
@@ -272,7 +272,6 @@ public final class LmTrainer {
             progress.status(String.format(Locale.ROOT, "loss %.3f, %s tok/s, lr %.1e, |g| %.2f", lossAvg,
                     Double.isNaN(rate) ? "…" : String.format(Locale.ROOT, "%,.0f", rate), lr, norm));
             if (eval) {
-                heldAgreement = new double[o.layers()];
                 heldLoss = evaluate(trainer, heldBatches, evalWindows, inputs, targets, heldAgreement);
                 progress.endStage();
                 progress.log(String.format(Locale.ROOT, "step %d: train loss %.3f; held-out loss %.3f (perplexity %.1f; unigram %.1f);"
@@ -288,7 +287,6 @@ public final class LmTrainer {
         int ran = o.steps() - start;
         double tokensPerSecond = ran == 0 ? Double.NaN : (double) ran * n / ((System.nanoTime() - loopStart) / 1e9);
         if (heldLoss == null) {   // nothing left to train: evaluate what the checkpoint holds
-            heldAgreement = new double[o.layers()];
             heldLoss = evaluate(trainer, heldBatches, evalWindows, inputs, targets, heldAgreement);
             saveModel(out, weights, tokFile, o.dtype());
         }
@@ -313,10 +311,13 @@ public final class LmTrainer {
             trainer.evaluate(inputs, targets, per, agree);
             for (int l = 0; l < layers; l++) {
                 sum[l] += per[l];
-                agreement[l] += agree[l] / batches;
+                agreement[l] += agree[l];
             }
         }
-        for (int l = 0; l < layers; l++) sum[l] /= batches;
+        for (int l = 0; l < layers; l++) {
+            sum[l] /= batches;
+            agreement[l] /= batches;
+        }
         return sum;
     }
 
