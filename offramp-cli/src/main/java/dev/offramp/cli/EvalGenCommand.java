@@ -30,7 +30,7 @@ final class EvalGenCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--policy", required = true, description = "top-prob | top-margin | saturation | static | oracle"
-            + " | consistentee | full")
+            + " | consistentee | speculative (self-speculative: full depth's output, drafts from an early exit) | full")
     String policy;
 
     @Option(names = "--threshold", description = "the criterion's knob; default: calibrated (consistentee: its τ, 0.5 in the paper)")
@@ -71,6 +71,10 @@ final class EvalGenCommand implements Callable<Integer> {
                 r.meanExitLayer(), r.layers(), r.layers() / r.meanExitLayer());
         System.out.printf(Locale.ROOT, "  token match %.4f, ROUGE-L %.4f vs full-depth greedy; held-out perplexity %.3f vs %.3f%n",
                 r.tokenMatch(), r.rougeL(), r.ppl(), r.fullPpl());
+        if (!Double.isNaN(r.tokensPerVerification())) {
+            System.out.printf(Locale.ROOT, "  speculative: %.2f tokens per verification (the layers above the draft exit run once"
+                    + " per verification, on all its rows)%n", r.tokensPerVerification());
+        }
         if (compareKv) printKvComparison(g, c, evalPrompts, docs, o, r);
         System.out.println(r.summary());
         return 0;

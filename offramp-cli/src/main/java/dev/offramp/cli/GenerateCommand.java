@@ -29,10 +29,10 @@ final class GenerateCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--policy", defaultValue = "top-prob", description = "top-prob | top-margin | saturation | static | oracle"
-            + " | consistentee | full (default: ${DEFAULT-VALUE})")
+            + " | consistentee | speculative | full (default: ${DEFAULT-VALUE})")
     String policy;
 
-    @Option(names = "--threshold", description = "the criterion's knob (a threshold; the layer for static); default: calibrated"
+    @Option(names = "--threshold", description = "the criterion's knob (a threshold; the layer for static, the draft layer for speculative); default: calibrated"
             + " on held-out text (consistentee: its τ, 0.5 in the paper)")
     Double threshold;
 

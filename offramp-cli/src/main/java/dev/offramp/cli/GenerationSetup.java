@@ -81,6 +81,17 @@ final class GenerationSetup {
             throw new IllegalArgumentException("no exit policies at " + (policyFile != null ? policyFile : dir.resolve(ExitPolicies.FILE))
                     + ": train them with ./offramp train-lm-policy --model " + dir);
         }
+        if (name.equals(TokenCriteria.SPECULATIVE)) {
+            int rows = calibration.draftRows;
+            if (!Double.isNaN(knob)) {
+                if (knob != Math.rint(knob) || knob >= layers()) {
+                    throw new IllegalArgumentException("speculative: the draft exit layer must be a whole layer below the model's "
+                            + layers() + " layers, got " + fmtKnob(knob));
+                }
+                return new TokenCriteria.Speculative((int) knob, rows);
+            }
+            return fastestDraftLayer(calibrationPrompts, calibTokens, rows, mode);
+        }
         if (!Double.isNaN(knob) || name.equals(TokenCriteria.ORACLE) || name.equals(TokenCriteria.FULL)) {
             return TokenCriteria.of(name, knob, policies);
         }
@@ -101,6 +112,49 @@ final class GenerationSetup {
                 name, fmtKnob(r.chosen().knob()), measure.id(), r.chosen().agreement(), target, r.chosen().meanExitLayer(), layers(),
                 calibrationPrompts.size());
         return TokenCriteria.of(name, r.chosen().knob(), policies);
+    }
+
+    /**
+     * Speculative decoding's output is full depth's at every draft layer, so its knob is chosen for speed: the draft
+     * layer with the highest speed-up over full depth on the calibration prompts. Each prompt runs at full depth and
+     * then speculatively, back to back, so a slow spell of the machine slows both; after a warm-up pass, two passes, the
+     * better kept.
+     */
+    TokenExitCriterion fastestDraftLayer(List<int[]> prompts, int tokens, int rows, KvMode mode) {
+        int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(1);
+        EarlyExitDecoder.Session s = decoder.newSession(longest + tokens, longest);
+        TokenExitCriterion full = TokenCriteria.full();
+        for (int[] p : prompts) {                 // warm-up: the first timed knob would otherwise pay for the JIT
+            decoder.generate(s, p, tokens, full, mode, null);
+            decoder.generate(s, p, tokens, new TokenCriteria.Speculative(Math.max(1, layers() / 2), rows), mode, null);
+        }
+        TokenCriteria.Speculative best = null;
+        double bestSpeedup = 0;
+        for (double knob : TokenCriteria.sweep(TokenCriteria.SPECULATIVE, layers())) {
+            TokenCriteria.Speculative c = new TokenCriteria.Speculative((int) knob, rows);
+            double speedup = 0, perVerification = 0;
+            for (int pass = 0; pass < 2; pass++) {
+                long fullNanos = 0, nanos = 0, emitted = 0, verifications = 0;
+                for (int[] p : prompts) {
+                    fullNanos += decoder.generate(s, p, tokens, full, mode, null).decodeNanos();
+                    EarlyExitDecoder.Generated g = decoder.generate(s, p, tokens, c, mode, null);
+                    nanos += g.decodeNanos();
+                    emitted += g.tokens().length - 1;
+                    verifications += g.verifications();
+                }
+                speedup = Math.max(speedup, (double) fullNanos / nanos);
+                perVerification = (double) emitted / Math.max(1, verifications);
+            }
+            System.out.printf(Locale.ROOT, "  calibration speculative %-2d speed-up %.2fx, %.2f tokens per verification%n",
+                    c.draftLayer(), speedup, perVerification);
+            if (speedup > bestSpeedup) {
+                bestSpeedup = speedup;
+                best = c;
+            }
+        }
+        System.out.printf(Locale.ROOT, "calibrated speculative: draft layer %d, %d rows (the fastest on %d held-out prompts;"
+                + " every draft layer emits full depth's tokens)%n", best.draftLayer(), rows, prompts.size());
+        return best;
     }
 
     /** A knob as typed: 4 for a layer, 0.95 for a threshold. */

@@ -67,6 +67,20 @@ class GenerationCommandsTest {
         for (String row : rows) assertEquals(first, Arrays.asList(row.trim().split(" +")).subList(1, 5), o.out());
         assertTrue(o.out().strip().lines().toList().getLast().startsWith("summary: policy=static "), o.out());
 
+        // speculative: the draft layer is calibrated for speed, and the output is full depth's whatever it is
+        o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "speculative", "--draft-rows", "2",
+                "--prompts", "3", "--prompt-tokens", "8", "--max-tokens", "8", "--calibration-prompts", "3", "--ppl-docs", "3",
+                "--ppl-tokens", "32", "--repeats", "1");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("calibrated speculative: draft layer ") && o.out().contains(", 2 rows"), o.out());
+        assertTrue(o.out().contains(" tokens per verification"), o.out());
+        last = o.out().strip().lines().toList().getLast();
+        assertTrue(SUMMARY.matcher(last.replace("policy=speculative", "policy=top-margin")).matches()
+                && last.startsWith("summary: policy=speculative ") && last.contains("rougeL_vs_full=1.0000") && last.contains("mean_exit_layer=3.000"), last);
+        o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "speculative", "--threshold", "3");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("the draft exit layer must be a whole layer below the model's 3 layers, got 3"), o.err());
+
         o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "top-margin", "--agreement", "bleu");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("unknown agreement measure 'bleu'"), o.err());

@@ -227,6 +227,54 @@ public final class LlamaDecoder {
         s.nextLayer = 0;
     }
 
+    // ----------------------------------------------------------------------------------------------------
+    // self-speculative decoding: shallow draft steps, then one deep step that verifies them together
+
+    /**
+     * Ends a step that ran only layers 0 .. nextLayer−1 (a draft token of self-speculative decoding): its positions
+     * join the sequence with KV in those layers only. The layers above catch up in one {@link #beginDeep} step over
+     * all the drafts; until then only steps that stay below them may follow (a deeper layer refuses to run).
+     */
+    public void finishShallow(DecoderState s) {
+        checkState(s);
+        if (s.step == 0) throw new IllegalStateException("no step to finish (call begin first)");
+        s.length += s.step;
+        s.step = 0;
+        s.nextLayer = 0;
+    }
+
+    /**
+     * Starts a step over positions from .. from+n−1 that were run by shallow steps up to layer {@code layer} (0-based,
+     * the first layer to run now), their hidden states after it given as rows (n, C) at hidden[off..]. Layers below
+     * keep the KV the shallow steps wrote; layers from {@code layer} on must hold KV for exactly {@code from}
+     * positions. Positions past from+n are dropped. Then {@link #layer} for the remaining layers and {@link #finish}.
+     */
+    public void beginDeep(DecoderState s, int from, int n, float[] hidden, int off, int layer) {
+        checkState(s);
+        if (s.step != 0) throw new IllegalStateException("the previous step (" + s.step + " tokens) has not finished");
+        int layers = config.layers(), c = config.hidden();
+        if (layer < 0 || layer >= layers) throw new IllegalArgumentException("layer must be in 0.." + (layers - 1) + ", got " + layer);
+        if (n < 1 || n > s.maxStep) throw new IllegalArgumentException("a step takes 1 to " + s.maxStep + " tokens, got " + n);
+        if (from < 0 || from + n > s.length) {
+            throw new IllegalArgumentException("positions " + from + ".." + (from + n - 1) + " have not been run (the sequence has "
+                    + s.length + ")");
+        }
+        for (int l = 0; l < layers; l++) {
+            boolean ok = l < layer ? s.kvLength[l] >= from + n : s.kvLength[l] == from;
+            if (!ok) {
+                throw new IllegalStateException("layer " + l + " has KV for " + s.kvLength[l] + " positions; a deep step over "
+                        + from + ".." + (from + n - 1) + " from layer " + layer + " needs " + (l < layer ? "at least " + (from + n) : from));
+            }
+        }
+        checkRows(hidden, off, n * c);
+        System.arraycopy(hidden, off, s.x, 0, n * c);
+        for (int l = 0; l < layer; l++) s.kvLength[l] = from + n;
+        s.length = from;
+        Rope.tables(invFreq, from, n, s.cos, s.sin);
+        s.step = n;
+        s.nextLayer = layer;
+    }
+
     /** [k | v] of the step's tokens from s.xn (the normed input) into layer l's cache rows; keys rotated. */
     private void writeKv(DecoderState s, int l) {
         int n = s.step, c = config.hidden(), kvd = config.kvDim(), row = 2 * kvd;

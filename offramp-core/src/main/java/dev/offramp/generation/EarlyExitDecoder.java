@@ -34,9 +34,15 @@ public final class EarlyExitDecoder {
         final float[] logits = new float[vocab];
         final int[] one = new int[1];
         final float[][] layerLogits = new float[layers][vocab];   // the oracle's every-layer logits
+        final int[] drafts = new int[TokenCriteria.Speculative.MAX_ROWS];      // speculative: the rows' input tokens
+        final float[] draftHidden;                                              // (rows, C) their states at the draft exit
+        final float[] verifyLogits;                                             // (rows, V) full depth's logits
 
         Session(int capacity, int maxPrompt) {
-            state = model.newState(capacity, Math.max(1, Math.min(maxPrompt, capacity)));
+            int maxStep = Math.max(maxPrompt, TokenCriteria.Speculative.MAX_ROWS);
+            state = model.newState(capacity, Math.max(1, Math.min(maxStep, capacity)));
+            draftHidden = new float[TokenCriteria.Speculative.MAX_ROWS * model.config().hidden()];
+            verifyLogits = new float[TokenCriteria.Speculative.MAX_ROWS * vocab];
             signals = new LayerSignals(model);
         }
 
@@ -130,9 +136,15 @@ public final class EarlyExitDecoder {
     }
 
     /** What a greedy run produced. */
-    public record Generated(int[] tokens, int[] exitLayers, long decodeNanos) {
+    /** What a greedy run produced; verifications counts the deep steps of speculative decoding (0 otherwise). */
+    public record Generated(int[] tokens, int[] exitLayers, long decodeNanos, int verifications) {
         public double meanExitLayer() {
             return Arrays.stream(exitLayers).average().orElse(Double.NaN);
+        }
+
+        /** Speculative decoding: tokens emitted per deep step after the prompt's (between 1 and the rows); NaN otherwise. */
+        public double tokensPerVerification() {
+            return verifications == 0 ? Double.NaN : (double) (tokens.length - 1) / verifications;
         }
     }
 
@@ -152,6 +164,7 @@ public final class EarlyExitDecoder {
             throw new IllegalArgumentException("prompt " + prompt.length + " + " + maxTokens + " new tokens exceed the session's "
                     + s.state.capacity() + " positions");
         }
+        if (c instanceof TokenCriteria.Speculative sp) return generateSpeculative(s, prompt, maxTokens, sp, listener);
         prefill(s, prompt);
         int[] tokens = new int[maxTokens], exits = new int[maxTokens];
         int n = 0, exit = layers;
@@ -166,7 +179,70 @@ public final class EarlyExitDecoder {
             exit = step(s, next, c, mode);
         }
         long nanos = System.nanoTime() - t0;
-        return new Generated(Arrays.copyOf(tokens, n), Arrays.copyOf(exits, n), nanos);
+        return new Generated(Arrays.copyOf(tokens, n), Arrays.copyOf(exits, n), nanos, 0);
+    }
+
+    /**
+     * Self-speculative greedy decoding (see {@link TokenCriteria.Speculative}). A cycle starts at position p with the
+     * last emitted token y0: y0 and then each draft run layers 1..E as shallow steps, each draft the argmax of the
+     * exit after E, until there are {@code rows} rows; one deep step runs layers E+1..L on all rows at once. Row j's
+     * full-depth token f_j follows y_j; f_0 is always right, and f_j is kept while every draft before it equalled the
+     * full token it stood for. The positions of kept rows stay in the cache; the others are truncated. Every emitted
+     * token is full depth's, so exitLayers are all L; the gain is only in time.
+     */
+    private Generated generateSpeculative(Session s, int[] prompt, int maxTokens, TokenCriteria.Speculative c,
+                                          TokenListener listener) {
+        int e = c.draftLayer();
+        if (e >= layers) throw new IllegalArgumentException("the draft exit layer must be below the model's " + layers + " layers, got " + e);
+        DecoderState st = s.state;
+        int width = model.config().hidden();
+        prefill(s, prompt);
+        int[] tokens = new int[maxTokens], exits = new int[maxTokens];
+        int n = 0, verifications = 0;
+        long t0 = System.nanoTime();
+        int next = TokenMath.argmax(s.logits);
+        tokens[n++] = next;
+        if (listener != null) listener.accept(next, layers);
+        boolean done = model.config().eosTokenIds().contains(next) || n == maxTokens;
+        while (!done) {
+            int p = st.length();
+            // each cycle emits at most `rows` tokens; drafting past what is left is waste
+            int rows = Math.min(c.rows(), Math.min(maxTokens - n, st.capacity() - p));
+            s.drafts[0] = next;
+            for (int j = 0; j < rows; j++) {
+                s.one[0] = s.drafts[j];
+                model.begin(st, s.one, 0, 1);
+                for (int l = 0; l < e; l++) model.layer(st, l);
+                System.arraycopy(st.hidden(), 0, s.draftHidden, j * width, width);
+                if (j + 1 < rows) {
+                    model.logits(st, 0, 1, s.logits, 0);
+                    s.drafts[j + 1] = TokenMath.argmax(s.logits);
+                }
+                model.finishShallow(st);
+            }
+            model.beginDeep(st, p, rows, s.draftHidden, 0, e);
+            for (int l = e; l < layers; l++) model.layer(st, l);
+            model.logits(st, 0, rows, s.verifyLogits, 0);
+            model.finish(st);
+            verifications++;
+            int kept = 0;
+            for (int j = 0; j < rows; j++) {
+                int f = TokenMath.argmax(s.verifyLogits, j * vocab, vocab);
+                tokens[n++] = f;
+                kept++;
+                next = f;
+                if (listener != null) listener.accept(f, layers);
+                if (model.config().eosTokenIds().contains(f) || n == maxTokens) {
+                    done = true;
+                    break;
+                }
+                if (j + 1 < rows && s.drafts[j + 1] != f) break;     // the rows after j ran on a wrong token
+            }
+            st.truncate(p + kept);
+        }
+        long nanos = System.nanoTime() - t0;
+        Arrays.fill(exits, 0, n, layers);
+        return new Generated(Arrays.copyOf(tokens, n), Arrays.copyOf(exits, n), nanos, verifications);
     }
 
     /**

@@ -35,7 +35,7 @@ public final class GenerationEval {
 
     public record Report(String policy, double tokensPerSecond, double fullTokensPerSecond, double meanExitLayer,
                          int layers, double tokenMatch, double rougeL, double ppl, double fullPpl, int prompts,
-                         long tokens) {
+                         long tokens, double tokensPerVerification) {
         public double speedup() {
             return tokensPerSecond / fullTokensPerSecond;
         }
@@ -64,7 +64,7 @@ public final class GenerationEval {
      * counts the tokens decoded after the prompt by exit layer (1..L).
      */
     public record Generation(double tokensPerSecond, double fullTokensPerSecond, double meanExitLayer, int[] exitHistogram,
-                             double tokenMatch, double rougeL, int prompts, long tokens) {
+                             double tokenMatch, double rougeL, int prompts, long tokens, double tokensPerVerification) {
         public double speedup() {
             return tokensPerSecond / fullTokensPerSecond;
         }
@@ -75,7 +75,8 @@ public final class GenerationEval {
         Generation g = generation(d, c, promptList, o.maxTokens(), o.mode(), o.repeats());
         double[] ppl = perplexities(d, c, pplDocs, o);
         return new Report(policyName, g.tokensPerSecond(), g.fullTokensPerSecond(), g.meanExitLayer(),
-                d.model().config().layers(), g.tokenMatch(), g.rougeL(), ppl[0], ppl[1], g.prompts(), g.tokens());
+                d.model().config().layers(), g.tokenMatch(), g.rougeL(), ppl[0], ppl[1], g.prompts(), g.tokens(),
+                g.tokensPerVerification());
     }
 
     public static Generation generation(EarlyExitDecoder d, TokenExitCriterion c, List<int[]> promptList, int maxTokens,
@@ -88,7 +89,7 @@ public final class GenerationEval {
         d.generate(s, promptList.get(0), maxTokens, full, mode, null);     // warm-up
         d.generate(s, promptList.get(0), maxTokens, c, mode, null);
         double[] fullRate = new double[repeats], earlyRate = new double[repeats];
-        long earlySteps = 0, layerSum = 0, match = 0, positions = 0;
+        long earlySteps = 0, layerSum = 0, match = 0, positions = 0, verifications = 0;
         int[] histogram = new int[layers];
         double rouge = 0;
         for (int rep = 0; rep < repeats; rep++) {
@@ -101,6 +102,7 @@ public final class GenerationEval {
                 fullSteps += f.tokens().length - 1;
                 steps += e.tokens().length - 1;
                 if (rep > 0) continue;                       // the outputs are the same every repeat
+                verifications += e.verifications();
                 for (int i = 1; i < e.exitLayers().length; i++) {
                     layerSum += e.exitLayers()[i];
                     histogram[e.exitLayers()[i] - 1]++;
@@ -114,7 +116,8 @@ public final class GenerationEval {
             if (rep == 0) earlySteps = steps;
         }
         return new Generation(median(earlyRate), median(fullRate), (double) layerSum / Math.max(1, earlySteps), histogram,
-                (double) match / positions, rouge / promptList.size(), promptList.size(), earlySteps);
+                (double) match / positions, rouge / promptList.size(), promptList.size(), earlySteps,
+                verifications == 0 ? Double.NaN : (double) earlySteps / verifications);
     }
 
     static double median(double[] x) {

@@ -9,7 +9,7 @@ package dev.offramp.generation;
  */
 public interface TokenExitCriterion {
 
-    /** Short stable name: top-prob, top-margin, saturation, static, oracle, consistentee, full. */
+    /** Short stable name: top-prob, top-margin, saturation, static, oracle, consistentee, speculative, full. */
     String name();
 
     /** The name with its knob, e.g. {@code top-prob(tau=0.9)}. */

@@ -6,8 +6,13 @@ public final class TokenMath {
 
     /** Index of the largest logit; ties go to the lowest index (greedy decoding's choice). */
     public static int argmax(float[] x) {
+        return argmax(x, 0, x.length);
+    }
+
+    /** Index (0 .. n−1) of the largest of x[off .. off+n); ties go to the lowest index. */
+    public static int argmax(float[] x, int off, int n) {
         int best = 0;
-        for (int i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+        for (int i = 1; i < n; i++) if (x[off + i] > x[off + best]) best = i;
         return best;
     }
 

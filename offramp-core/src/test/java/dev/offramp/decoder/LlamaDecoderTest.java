@@ -98,17 +98,7 @@ class LlamaDecoderTest {
         d.propagateKv(later, 0, saved, 3);
         d.propagateKv(later, 1, saved, 3);
         d.finish(later);
-        float[] a = new float[d.config().headDim()], b = new float[a.length];
-        for (int l = 0; l < 2; l++) {
-            for (int pos = 4; pos < 6; pos++) {
-                now.key(l, pos, 1, a, 0);
-                later.key(l, pos, 1, b, 0);
-                assertArrayEquals(a, b, "key of layer " + l + " at " + pos);
-                now.value(l, pos, 0, a, 0);
-                later.value(l, pos, 0, b, 0);
-                assertArrayEquals(a, b, "value of layer " + l + " at " + pos);
-            }
-        }
+        assertSameKv(d, now, later, 4, 6);
         d.begin(later, TOKENS, 6, 1);
         assertThrows(IllegalArgumentException.class, () -> d.propagateKv(later, 0, new float[c - 1], 0));
     }
@@ -118,6 +108,82 @@ class LlamaDecoderTest {
         double[] out = new double[n];
         for (int r = 0; r < in.length; r++) for (int j = 0; j < n; j++) out[j] += in[r] * w[r * cols + from + j];
         return out;
+    }
+
+    /**
+     * Self-speculative decoding's two halves: tokens run layer 0 as shallow steps, then one deep step runs layer 1 on
+     * the first n of them from their saved hidden states. Their logits and every cached K/V equal a full forward of
+     * the same tokens, bit for bit (a row's arithmetic does not depend on how many rows a step has), and the positions
+     * past n are dropped so the sequence goes on from there.
+     */
+    @Test
+    void shallowStepsThenOneDeepStepEqualAFullForward() {
+        LlamaDecoder d = tinyLlama();
+        int c = d.config().hidden(), v = d.config().vocabSize(), prompt = 4, drafted = 4;
+        for (int n : new int[]{drafted, 2}) {
+            DecoderState s = d.newState(32, 8), full = d.newState(32, 8);
+            d.forward(s, Arrays.copyOf(TOKENS, prompt));
+            float[] expected = d.forwardAll(full, Arrays.copyOf(TOKENS, prompt + n));
+            float[] hidden = new float[drafted * c];
+            for (int j = 0; j < drafted; j++) {
+                d.begin(s, TOKENS, prompt + j, 1);
+                d.layer(s, 0);
+                System.arraycopy(s.hidden(), 0, hidden, j * c, c);
+                d.finishShallow(s);
+            }
+            assertEquals(prompt + drafted, s.length());
+            d.beginDeep(s, prompt, n, hidden, 0, 1);
+            d.layer(s, 1);
+            float[] got = new float[n * v];
+            d.logits(s, 0, n, got, 0);
+            d.finish(s);
+            assertEquals(prompt + n, s.length(), "positions past the deep step are dropped");
+            assertArrayEquals(Arrays.copyOfRange(expected, prompt * v, (prompt + n) * v), got);
+            assertSameKv(d, full, s, 0, prompt + n);
+            d.forward(s, new int[]{TOKENS[prompt + n]});                       // a normal step follows
+            assertEquals(prompt + n + 1, s.length());
+        }
+    }
+
+    /** Every layer's cached keys and values of positions [from, to), every KV head, equal bit for bit. */
+    static void assertSameKv(LlamaDecoder d, DecoderState expected, DecoderState actual, int from, int to) {
+        float[] a = new float[d.config().headDim()], b = new float[a.length];
+        for (int l = 0; l < d.config().layers(); l++) {
+            for (int pos = from; pos < to; pos++) {
+                for (int h = 0; h < d.config().kvHeads(); h++) {
+                    expected.key(l, pos, h, a, 0);
+                    actual.key(l, pos, h, b, 0);
+                    assertArrayEquals(a, b, "key of layer " + l + ", head " + h + " at " + pos);
+                    expected.value(l, pos, h, a, 0);
+                    actual.value(l, pos, h, b, 0);
+                    assertArrayEquals(a, b, "value of layer " + l + ", head " + h + " at " + pos);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aShallowStepLeavesTheLayersAboveForTheDeepStep() {
+        LlamaDecoder d = tinyLlama();
+        DecoderState s = d.newState(32, 8);
+        d.forward(s, Arrays.copyOf(TOKENS, 3));
+        d.begin(s, TOKENS, 3, 1);
+        d.layer(s, 0);
+        float[] h = Arrays.copyOf(s.hidden(), d.config().hidden());
+        d.finishShallow(s);
+        d.begin(s, TOKENS, 4, 1);
+        d.layer(s, 0);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> d.layer(s, 1));
+        assertTrue(e.getMessage().contains("layer 1 has KV for 3 positions"), e.getMessage());
+        d.finishShallow(s);
+        assertThrows(IllegalArgumentException.class, () -> d.beginDeep(s, 3, 3, new float[3 * d.config().hidden()], 0, 1),
+                "position 5 was never run");
+        IllegalStateException deeper = assertThrows(IllegalStateException.class, () -> d.beginDeep(s, 3, 1, h, 0, 0));
+        assertTrue(deeper.getMessage().contains("layer 0 has KV for 5 positions"), deeper.getMessage());
+        d.beginDeep(s, 3, 1, h, 0, 1);
+        d.layer(s, 1);
+        d.finish(s);
+        assertEquals(4, s.length());
     }
 
     @Test

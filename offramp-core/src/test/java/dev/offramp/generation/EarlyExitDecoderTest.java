@@ -58,6 +58,47 @@ class EarlyExitDecoderTest {
         }
     }
 
+    /**
+     * Speculative decoding emits full depth's greedy tokens exactly, for every draft exit and several row counts,
+     * and on this model both branches run: some drafts are kept (more than one token per verification) and some are
+     * refused (fewer than the rows).
+     */
+    @Test
+    void speculativeDecodingEmitsExactlyFullDepthsGreedyTokens() {
+        EarlyExitDecoder d = TinyLm.decoder();
+        List<int[]> prompts = prompts(4);
+        EarlyExitDecoder.Session s = d.newSession(12 + 30, 12);
+        for (int[] prompt : prompts) {
+            int[] full = d.generate(s, prompt, 30, TokenCriteria.full(), KvMode.PROPAGATE, null).tokens();
+            for (int layer = 1; layer < L; layer++) {
+                for (int rows : new int[]{2, 3, 5, TokenCriteria.Speculative.MAX_ROWS}) {
+                    TokenCriteria.Speculative c = new TokenCriteria.Speculative(layer, rows);
+                    List<Integer> streamed = new ArrayList<>();
+                    EarlyExitDecoder.Generated g = d.generate(s, prompt, 30, c, KvMode.PROPAGATE, (t, e) -> streamed.add(t));
+                    assertArrayEquals(full, g.tokens(), c.describe());
+                    assertArrayEquals(full, streamed.stream().mapToInt(Integer::intValue).toArray(), "streamed, " + c.describe());
+                    assertTrue(Arrays.stream(g.exitLayers()).allMatch(e -> e == L), "every emitted token is full depth's");
+                    assertTrue(g.verifications() > 0 && g.tokensPerVerification() >= 1 && g.tokensPerVerification() <= rows,
+                            c.describe() + ": " + g.tokensPerVerification());
+                }
+            }
+        }
+        double kept = 0;
+        int cycles = 0, runs = 0;
+        for (int[] prompt : prompts) {
+            EarlyExitDecoder.Generated g = d.generate(s, prompt, 30, new TokenCriteria.Speculative(L - 1, 4), KvMode.PROPAGATE, null);
+            kept += g.tokens().length - 1;
+            cycles += g.verifications();
+            runs++;
+        }
+        double perVerification = kept / cycles;
+        assertTrue(perVerification > 1.2 && perVerification < 3.9, "drafts both kept and refused over " + runs + " prompts: "
+                + perVerification + " tokens per verification");
+        assertThrows(IllegalArgumentException.class, () -> d.generate(s, prompts.get(0), 5, new TokenCriteria.Speculative(L, 4),
+                KvMode.PROPAGATE, null));
+        assertThrows(IllegalArgumentException.class, () -> new TokenCriteria.Speculative(1, 1));
+    }
+
     @Test
     void exactModeKeepsTheFullDepthCacheWhileTheTokensComeFromTheExit() {
         EarlyExitDecoder d = TinyLm.decoder();
