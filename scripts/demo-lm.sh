@@ -3,11 +3,12 @@
 # ConsistentEE policies at a few α, then the folder kept in the repository (models/demo-lm, F16 weights, ≤ 20 MB).
 #   scripts/demo-lm.sh train     train (or resume) into $RUNS/model
 #   scripts/demo-lm.sh policies  exit policies for α in $ALPHAS (default 0.005 0.01 0.02 0.05) into $RUNS/model/policy-<α>.json
+#   scripts/demo-lm.sh draft     the draft adapter of self-speculative decoding at exit 3 into $RUNS/model/draft-adapter.safetensors
 #   scripts/demo-lm.sh measure   eval-gen of each policy (calibrated to ROUGE-L 0.9), the generation report with the α
 #                                that reaches it fastest (else the most faithful), and the KV comparison (--compare-kv) of
 #                                saturation and ConsistentEE, into $RUNS/measure/ (each step skipped once its file exists)
-#   scripts/demo-lm.sh pack [α]  copy config, weights, tokenizer, the policy of α (default 0.02, the one shipped) as exit-policy.json
-#                                and a held-out sample (front and back 200 documents, gzipped) to models/demo-lm
+#   scripts/demo-lm.sh pack [α]  copy config, weights, tokenizer, the policy of α (default 0.02, the one shipped) as exit-policy.json,
+#                                the draft adapter, and a held-out sample (front and back 200 documents, gzipped) to models/demo-lm
 #   RUNS=dir (default ~/offramp-runs/demo-lm); STEPS=n training steps (default 3000: about 80 min on 2 cores)
 # Shape: 12 layers of width 256 (4 query heads over 2 key/value heads, SwiGLU 640), vocabulary 4,096, tied
 # embeddings: 9.3 M parameters, 18.6 MB in F16. Deep and thin rather than the default 6 × 384 (same size): more
@@ -30,6 +31,9 @@ case "${1:-}" in
       [ -f "$MODEL/policy-$a.json" ] || "$ROOT/offramp" train-lm-policy --model "$MODEL" --alpha "$a" \
         --out "$MODEL/policy-$a.json" 2>&1 | tee -a "$RUNS/policies.log" | grep -E "^(policy|summary|saved)" || true
     done ;;
+  draft)
+    [ -f "$MODEL/draft-adapter.safetensors" ] || "$ROOT/offramp" train-lm-draft --model "$MODEL" --layer 3 \
+      2>&1 | tee -a "$RUNS/draft.log" | grep -E "^(positions|draft|epoch|summary)" || true ;;
   measure)
     out="$RUNS/measure"; mkdir -p "$out"
     for a in $ALPHAS; do
@@ -45,6 +49,9 @@ case "${1:-}" in
     [ -f "$out/report-gen/index.html" ] || "$ROOT/offramp" report-gen --model "$MODEL" --policy-file "$MODEL/policy-$best.json" \
       --out "$out/report-gen" > "$out/report-gen.txt"
     grep '^summary' "$out/report-gen.txt"
+    [ -s "$out/eval-speculative.txt" ] || "$ROOT/offramp" eval-gen --model "$MODEL" --policy speculative --repeats 9 \
+      > "$out/eval-speculative.txt"
+    grep '^summary' "$out/eval-speculative.txt"
     for p in saturation consistentee; do
       [ -s "$out/kv-$p.txt" ] || "$ROOT/offramp" eval-gen --model "$MODEL" --policy "$p" --policy-file "$MODEL/policy-$best.json" \
         --compare-kv > "$out/kv-$p.txt"
@@ -54,7 +61,8 @@ case "${1:-}" in
     a="${2:-0.02}"; out="$ROOT/models/demo-lm"; mkdir -p "$out"
     cp "$MODEL/config.json" "$MODEL/generation_config.json" "$MODEL/model.safetensors" "$MODEL/tokenizer.json" "$out/"
     cp "$MODEL/policy-$a.json" "$out/exit-policy.json"
+    cp "$MODEL/draft-adapter.safetensors" "$out/"
     { head -n 200 "$MODEL/train/heldout.jsonl"; tail -n 200 "$MODEL/train/heldout.jsonl"; } | gzip -9 -n > "$out/heldout.jsonl.gz"
     du -b "$out"/* ; du -cb "$out" | tail -n 1 ;;
-  *) sed -n 2,7p "$0"; exit 2 ;;
+  *) sed -n 2,11p "$0"; exit 2 ;;
 esac

@@ -17,7 +17,7 @@ final class GenerationCalibrationOptions {
             + " cheaper, but overstates free-running agreement) (default: ${DEFAULT-VALUE})")
     String agreement;
 
-    @Option(names = "--draft-rows", defaultValue = "3", description = "speculative: tokens per verification, the last"
+    @Option(names = "--draft-rows", defaultValue = "4", description = "speculative: tokens per verification, the last"
             + " accepted one and its drafts (2.." + "16; default: ${DEFAULT-VALUE})")
     int draftRows;
 

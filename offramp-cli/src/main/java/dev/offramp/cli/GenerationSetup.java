@@ -1,6 +1,7 @@
 package dev.offramp.cli;
 
 import dev.offramp.decoder.LlamaDecoder;
+import dev.offramp.generation.DraftAdapter;
 import dev.offramp.generation.EarlyExitDecoder;
 import dev.offramp.generation.ExitPolicies;
 import dev.offramp.generation.KvMode;
@@ -40,6 +41,17 @@ final class GenerationSetup {
 
     int layers() {
         return pretrained.config().layers();
+    }
+
+    /** The draft adapter train-lm-draft saved in the folder, or null. */
+    DraftAdapter draftAdapter() {
+        Path f = dir.resolve(DraftAdapter.FILE);
+        return Files.isRegularFile(f) ? DraftAdapter.load(f, layers(), pretrained.config().hidden()) : null;
+    }
+
+    /** Speculative decoding drafting at layer, with the folder's draft adapter when it was trained for that layer. */
+    TokenCriteria.Speculative speculative(int layer, int rows, DraftAdapter adapter) {
+        return new TokenCriteria.Speculative(layer, rows, adapter != null && adapter.layer() == layer ? adapter : null);
     }
 
     ExitPolicies policies(Path file) {
@@ -83,12 +95,19 @@ final class GenerationSetup {
         }
         if (name.equals(TokenCriteria.SPECULATIVE)) {
             int rows = calibration.draftRows;
+            DraftAdapter adapter = draftAdapter();
             if (!Double.isNaN(knob)) {
                 if (knob != Math.rint(knob) || knob >= layers()) {
                     throw new IllegalArgumentException("speculative: the draft exit layer must be a whole layer below the model's "
                             + layers() + " layers, got " + fmtKnob(knob));
                 }
-                return new TokenCriteria.Speculative((int) knob, rows);
+                return speculative((int) knob, rows, adapter);
+            }
+            if (adapter != null) {
+                // timing each layer is noisy here (±10 %); the adapter's layer is the one it was trained to draft from
+                System.out.printf(Locale.ROOT, "speculative: draft layer %d, the layer of %s%n", adapter.layer(),
+                        dir.resolve(DraftAdapter.FILE));
+                return speculative(adapter.layer(), rows, adapter);
             }
             return fastestDraftLayer(calibrationPrompts, calibTokens, rows, mode);
         }
@@ -115,7 +134,7 @@ final class GenerationSetup {
     }
 
     /**
-     * Speculative decoding's output is full depth's at every draft layer, so its knob is chosen for speed: the draft
+     * Without a draft adapter: speculative decoding's output is full depth's at every draft layer, so its knob is chosen for speed: the draft
      * layer with the highest speed-up over full depth on the calibration prompts. Each prompt runs at full depth and
      * then speculatively, back to back, so a slow spell of the machine slows both; after a warm-up pass, two passes, the
      * better kept.

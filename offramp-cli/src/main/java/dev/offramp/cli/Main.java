@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {CommandLine.HelpCommand.class, VerifyCommand.class, BenchCommand.class, TrainCommand.class,
                 ExitsCommand.class, EvalCommand.class, ReportCommand.class, DemoCommand.class, EncodeCommand.class,
                 ClassifyCommand.class, HardnessCommand.class, ServeCommand.class, FillMaskCommand.class,
-                TrainLmCommand.class, TrainLmPolicyCommand.class, GenerateCommand.class, EvalGenCommand.class, ReportGenCommand.class})
+                TrainLmCommand.class, TrainLmPolicyCommand.class, TrainLmDraftCommand.class, GenerateCommand.class, EvalGenCommand.class, ReportGenCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

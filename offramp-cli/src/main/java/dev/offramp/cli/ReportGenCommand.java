@@ -8,6 +8,7 @@ import dev.offramp.cli.report.GenerationRow;
 import dev.offramp.cli.report.ReportData;
 import dev.offramp.cli.report.ReportWriter;
 import dev.offramp.cli.report.TimingContext;
+import dev.offramp.generation.DraftAdapter;
 import dev.offramp.generation.EarlyExitDecoder;
 import dev.offramp.generation.ExitPolicies;
 import dev.offramp.generation.GenerationEval;
@@ -65,6 +66,7 @@ final class ReportGenCommand implements Callable<Integer> {
             new String[]{TokenCriteria.SATURATION, "saturation (CALM)"},
             new String[]{TokenCriteria.CONSISTENTEE, "ConsistentEE policy"},
             new String[]{TokenCriteria.STATIC, "static"},
+            new String[]{TokenCriteria.SPECULATIVE, "self-speculative (exit drafts)"},
             new String[]{TokenCriteria.ORACLE, "oracle"});
 
     @Override
@@ -112,6 +114,10 @@ final class ReportGenCommand implements Callable<Integer> {
                             r.meanExitLayer(), layers / r.meanExitLayer(), Double.NaN, r.fullTokensPerSecond(),
                             GenerationEval.perplexity(d, oracle, docs, o), fullPpl));
                     bar.stepTo(++done);
+                    continue;
+                }
+                if (name.equals(TokenCriteria.SPECULATIVE)) {
+                    done = speculativeCurve(g, display, evalPrompts, calib, gen, o, fullPpl, curves, rows, summaries, bar, done);
                     continue;
                 }
                 double[] knobs = TokenCriteria.sweep(name, layers);
@@ -171,6 +177,43 @@ final class ReportGenCommand implements Callable<Integer> {
         summaries.forEach(System.out::println);
         System.out.println("report: " + html.toAbsolutePath());
         return 0;
+    }
+
+    /**
+     * Self-speculative decoding at every draft layer (the folder's draft adapter at its layer): ROUGE-L is 1 at each,
+     * so the curve is a row of points along the tokens/s axis, and the layer speed-up is 1 (every emitted token ran
+     * every layer). The ringed point is the draft layer eval-gen would use: the adapter's, else the fastest on the
+     * calibration prompts. Returns the settings done.
+     */
+    private int speculativeCurve(GenerationSetup g, String display, List<int[]> evalPrompts, List<int[]> calib, int gen,
+                                 GenerationEval.Options o, double fullPpl, List<CriterionCurve> curves, List<GenerationRow> rows,
+                                 List<String> summaries, Progress bar, int done) {
+        String name = TokenCriteria.SPECULATIVE;
+        int layers = g.layers(), draftRows = calibration.draftRows;
+        DraftAdapter adapter = g.draftAdapter();
+        double[] knobs = TokenCriteria.sweep(name, layers);
+        List<CurvePoint> points = new ArrayList<>();
+        List<GenerationEval.Generation> runs = new ArrayList<>();
+        for (double knob : knobs) {
+            TokenCriteria.Speculative c = g.speculative((int) knob, draftRows, adapter);
+            GenerationEval.Generation r = GenerationEval.generation(g.decoder, c, evalPrompts, gen, o.mode(), o.repeats());
+            runs.add(r);
+            points.add(new CurvePoint("draft layer " + (int) knob + (c.adapter() != null ? " + adapter" : ""), r.rougeL(),
+                    layers / r.meanExitLayer(), r.speedup()));
+            bar.stepTo(++done);
+        }
+        TokenExitCriterion chosen = g.criterion(name, Double.NaN, null, calib, gen, calibration, o.mode());
+        done += knobs.length;
+        bar.stepTo(done);
+        int pick = indexOf(knobs, chosen.threshold());
+        GenerationEval.Generation r = runs.get(pick);
+        CurvePoint p = points.get(pick);
+        curves.add(CriterionCurve.of(display, points, new CalibratedPoint(p, r.meanExitLayer(), r.speedup(), Double.NaN,
+                Double.NaN, Double.NaN), r.exitHistogram()));
+        addRow(rows, summaries, name, GenerationSetup.fmtKnob(knobs[pick]), new GenerationRow(display, p.knob() + ", " + draftRows
+                + " rows", true, r.rougeL(), r.tokenMatch(), r.meanExitLayer(), layers / r.meanExitLayer(), r.tokensPerSecond(),
+                r.fullTokensPerSecond(), fullPpl, fullPpl));
+        return done;
     }
 
     /** Adds the page's row and its summary line, which names the criterion by its --policy id and the knob as typed. */

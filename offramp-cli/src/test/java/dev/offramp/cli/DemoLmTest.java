@@ -47,4 +47,16 @@ class DemoLmTest {
         String text = EXIT.matcher(String.join("\n", lines.subList(1, lines.size() - 1))).replaceAll("");
         assertTrue(text.chars().filter(Character::isLetter).count() > 20, "the continuation has words: " + o.out());
     }
+
+    /** The shipped draft adapter loads, drafts at its layer, and speculative decoding keeps full depth's output. */
+    @Test
+    void shippedDraftAdapterDraftsForSpeculativeDecoding() {
+        CliInputErrorsTest.Outcome o = CliInputErrorsTest.run("eval-gen", "--model", "demo-lm", "--policy", "speculative",
+                "--prompts", "2", "--max-tokens", "16", "--ppl-docs", "1", "--ppl-tokens", "16", "--repeats", "1");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("speculative(draft_layer=3, rows=4, draft adapter)"), o.out());
+        Matcher m = Pattern.compile("([0-9.]+) tokens per verification").matcher(o.out());
+        assertTrue(m.find() && Double.parseDouble(m.group(1)) > 1.5, "drafts are kept: " + o.out());
+        assertTrue(o.out().strip().lines().toList().getLast().contains("rougeL_vs_full=1.0000"), o.out());
+    }
 }

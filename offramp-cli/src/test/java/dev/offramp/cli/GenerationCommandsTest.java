@@ -77,6 +77,21 @@ class GenerationCommandsTest {
         last = o.out().strip().lines().toList().getLast();
         assertTrue(SUMMARY.matcher(last.replace("policy=speculative", "policy=top-margin")).matches()
                 && last.startsWith("summary: policy=speculative ") && last.contains("rougeL_vs_full=1.0000") && last.contains("mean_exit_layer=3.000"), last);
+        // a draft adapter for exit 2, then speculative decoding drafting there uses it
+        o = CliInputErrorsTest.run("train-lm-draft", "--model", lm.toString(), "--layer", "2", "--prompts", "6",
+                "--new-tokens", "8", "--epochs", "1", "--batch", "16");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().lines().anyMatch(l -> l.matches("summary: layer=2 agreement_before=[0-9.]+ agreement_after=[0-9.]+"
+                + " positions=48 kept_aside=8")), o.out());
+        assertTrue(Files.isRegularFile(lm.resolve("draft-adapter.safetensors")));
+        o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "speculative", "--threshold", "2",
+                "--prompts", "2", "--prompt-tokens", "8", "--max-tokens", "8", "--ppl-docs", "2", "--ppl-tokens", "16", "--repeats", "1");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("speculative(draft_layer=2, rows=4, draft adapter)"), o.out());
+        assertTrue(o.out().strip().lines().toList().getLast().contains("rougeL_vs_full=1.0000"), o.out());
+        o = CliInputErrorsTest.run("train-lm-draft", "--model", lm.toString(), "--layer", "3");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("the draft layer must be in 1..2, got 3"), o.err());
         o = CliInputErrorsTest.run("eval-gen", "--model", lm.toString(), "--policy", "speculative", "--threshold", "3");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("the draft exit layer must be a whole layer below the model's 3 layers, got 3"), o.err());
@@ -91,14 +106,18 @@ class GenerationCommandsTest {
                 "--ppl-tokens", "32", "--repeats", "1");
         assertEquals(0, o.code(), o.err());
         String html = Files.readString(report.resolve("index.html"));
-        for (String c : new String[]{"top-prob (CALM)", "saturation (CALM)", "ConsistentEE policy", "static", "oracle"}) {
+        for (String c : new String[]{"top-prob (CALM)", "saturation (CALM)", "ConsistentEE policy", "static", "oracle",
+                "self-speculative (exit drafts)", "draft layer 2 + adapter"}) {
             assertTrue(html.contains(c), c + " missing from the page");
         }
         for (String png : new String[]{"tradeoff-layers.png", "tradeoff-wallclock.png", "per-exit.png"}) {
             assertTrue(Files.size(report.resolve(png)) > 1000, png);
         }
         long summaries = o.out().lines().filter(l -> l.startsWith("summary: policy=")).count();
-        assertEquals(6, summaries, o.out());
+        assertEquals(7, summaries, o.out());
+        // speculative decoding emits full depth's tokens at every draft layer; the folder's adapter (exit 2) picks its layer
+        assertTrue(o.out().lines().anyMatch(l -> l.startsWith("summary: policy=speculative setting=2 calibrated=true ")
+                && l.contains("rougeL_vs_full=1.0000")), o.out());
         // summary lines name each criterion by the id --policy takes, and its knob as a plain number
         for (String id : new String[]{"top-prob", "top-margin", "saturation", "consistentee", "static"}) {
             assertTrue(o.out().lines().anyMatch(l -> l.matches("summary: policy=" + id + " setting=[0-9.]+ calibrated=(true|false) .*")),

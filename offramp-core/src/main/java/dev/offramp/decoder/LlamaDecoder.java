@@ -311,7 +311,14 @@ public final class LlamaDecoder {
         checkRow(s, r0 + rows - 1);
         int c = config.hidden();
         for (int r = 0; r < rows; r++) finalNorm(s, r0 + r, s.normed, r * c);
-        Gemm.matmul(s.normed, 0, c, lmHead, out, off, config.vocabSize(), rows, false);
+        headLogits(s.normed, 0, rows, out, off);
+    }
+
+    /** The LM head alone: logits (rows, V) into out at off of already final-normed states (rows, C) at normed[nOff..]. */
+    public void headLogits(float[] normed, int nOff, int rows, float[] out, int off) {
+        int c = config.hidden();
+        checkRows(normed, nOff, rows * c);
+        Gemm.matmul(normed, nOff, c, lmHead, out, off, config.vocabSize(), rows, false);
     }
 
     /** The logits of the step's last token after the layers run so far (a new array of V). */

@@ -37,12 +37,15 @@ public final class EarlyExitDecoder {
         final int[] drafts = new int[TokenCriteria.Speculative.MAX_ROWS];      // speculative: the rows' input tokens
         final float[] draftHidden;                                              // (rows, C) their states at the draft exit
         final float[] verifyLogits;                                             // (rows, V) full depth's logits
+        final float[] normed, adapted;                                          // (C) a draft's normed state, through its adapter
 
         Session(int capacity, int maxPrompt) {
             int maxStep = Math.max(maxPrompt, TokenCriteria.Speculative.MAX_ROWS);
             state = model.newState(capacity, Math.max(1, Math.min(maxStep, capacity)));
             draftHidden = new float[TokenCriteria.Speculative.MAX_ROWS * model.config().hidden()];
             verifyLogits = new float[TokenCriteria.Speculative.MAX_ROWS * vocab];
+            normed = new float[model.config().hidden()];
+            adapted = new float[model.config().hidden()];
             signals = new LayerSignals(model);
         }
 
@@ -215,7 +218,13 @@ public final class EarlyExitDecoder {
                 for (int l = 0; l < e; l++) model.layer(st, l);
                 System.arraycopy(st.hidden(), 0, s.draftHidden, j * width, width);
                 if (j + 1 < rows) {
-                    model.logits(st, 0, 1, s.logits, 0);
+                    if (c.adapter() == null) {
+                        model.logits(st, 0, 1, s.logits, 0);
+                    } else {
+                        model.finalNorm(st, 0, s.normed, 0);
+                        c.adapter().apply(s.normed, 0, s.adapted, 0);
+                        model.headLogits(s.adapted, 0, 1, s.logits, 0);
+                    }
                     s.drafts[j + 1] = TokenMath.argmax(s.logits);
                 }
                 model.finishShallow(st);
