@@ -84,7 +84,7 @@ public final class PolicyTrainer {
             }
             model.finish(s);
             for (int r = 0; r < perWindow; r++) {
-                for (int l = 0; l < layers; l++) greedy[l * window + r] = argmax(logits, (l * window + r) * v, v);
+                for (int l = 0; l < layers; l++) greedy[l * window + r] = TokenMath.argmax(logits, (l * window + r) * v, v);
                 int y = target == Target.FULL ? greedy[(layers - 1) * window + r] : tokens[w * window + r + 1];
                 int n = f.count + r, m = layers;
                 for (int l = layers; l >= 1 && greedy[(l - 1) * window + r] == y; l--) m = l;
@@ -97,14 +97,8 @@ public final class PolicyTrainer {
         return f;
     }
 
-    private static int argmax(float[] x, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) if (x[off + i] > x[off + best]) best = i;
-        return best;
-    }
-
     private static double logProb(float[] x, int off, int n, int target) {
-        float max = x[off + argmax(x, off, n)];
+        float max = x[off + TokenMath.argmax(x, off, n)];
         double sum = 0;
         for (int i = 0; i < n; i++) sum += Math.exp(x[off + i] - max);
         return x[off + target] - max - Math.log(sum);
