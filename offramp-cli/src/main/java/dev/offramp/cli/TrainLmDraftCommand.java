@@ -1,11 +1,11 @@
 package dev.offramp.cli;
 
 import dev.offramp.decoder.LlamaDecoder;
-import dev.offramp.weights.DecoderModels;
 import dev.offramp.generation.DraftAdapter;
 import dev.offramp.generation.DraftAdapterTrainer;
 import dev.offramp.lm.TokenFile;
 import dev.offramp.weights.DecoderFolderLoader;
+import dev.offramp.weights.DecoderModels;
 import dev.offramp.weights.PretrainedDecoder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -612,7 +612,7 @@ public final class DecoderTrainer {
      * −log softmax(row)[target]; with gradScale ≠ 0 the row is replaced by gradScale·(softmax − onehot(target)),
      * the gradient of gradScale·loss.
      */
-    static float crossEntropyRow(float[] z, int off, int v, int target, float gradScale) {
+    public static float crossEntropyRow(float[] z, int off, int v, int target, float gradScale) {
         float max = VectorOps.max(z, off, v);
         float logit = z[off + target];
         float sum = VectorOps.expSub(z, off, v, max);

@@ -1,9 +1,12 @@
 package dev.offramp.generation;
 
 import dev.offramp.decoder.DecoderState;
+import dev.offramp.decoder.DecoderTrainer;
 import dev.offramp.decoder.LlamaDecoder;
 import dev.offramp.kernels.Gemm;
 import dev.offramp.kernels.VectorOps;
+import dev.offramp.model.ParameterSet;
+import dev.offramp.training.AdamW;
 
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -93,15 +96,15 @@ public final class DraftAdapterTrainer {
         int trainCount = d.count() - validation;
         float[] a = new float[c * c];                      // A = 0: the plain exit
         Work w = new Work(o.batch(), c, vocab);
-        double before = agreement(a, head, vocab, d, trainCount, d.count(), w);
+        double before = agreement(a, head, vocab, d, trainCount, d.count(), w), after = before;
         log.accept(String.format(Locale.ROOT, "draft exit %d: top-1 agreement with full depth %.4f on %d positions kept aside",
                 o.layer(), before, validation));
-        float[] grad = new float[c * c], m = new float[c * c], v2 = new float[c * c];
+        float[] grad = new float[c * c];
+        AdamW adam = new AdamW(new ParameterSet().add("adapter.weight", a, grad, false), new AdamW.Options(0.9, 0.999, 1e-8, 0));
         float[] xb = new float[o.batch() * c];
         int[] yb = new int[o.batch()], order = new int[trainCount];
         for (int i = 0; i < trainCount; i++) order[i] = i;
         SplittableRandom random = new SplittableRandom(o.seed() + 1);
-        long step = 0;
         for (int epoch = 1; epoch <= o.epochs(); epoch++) {
             for (int i = trainCount - 1; i > 0; i--) {
                 int j = random.nextInt(i + 1), t = order[i];
@@ -118,14 +121,13 @@ public final class DraftAdapterTrainer {
                 }
                 lossSum += lossAndGradient(xb, yb, b, a, head, c, vocab, grad, w);
                 batches++;
-                step++;
-                adam(a, grad, m, v2, step, o.lr());
+                adam.step(o.lr());
             }
-            double agree = agreement(a, head, vocab, d, trainCount, d.count(), w);
+            after = agreement(a, head, vocab, d, trainCount, d.count(), w);
             log.accept(String.format(Locale.ROOT, "epoch %d: train loss %.4f; top-1 agreement kept aside %.4f", epoch,
-                    lossSum / batches, agree));
+                    lossSum / batches, after));
         }
-        return new Result(new DraftAdapter(o.layer(), c, a), before, agreement(a, head, vocab, d, trainCount, d.count(), w), validation);
+        return new Result(new DraftAdapter(o.layer(), c, a), before, after, validation);
     }
 
     /** Buffers of one batch. */
@@ -146,14 +148,8 @@ public final class DraftAdapterTrainer {
     static double lossAndGradient(float[] x, int[] y, int b, float[] a, float[] head, int c, int v, float[] grad, Work w) {
         forward(x, b, a, head, c, v, w);
         double loss = 0;
-        for (int r = 0; r < b; r++) {
-            int off = r * v;
-            float max = VectorOps.max(w.logits, off, v);
-            float sum = VectorOps.expSub(w.logits, off, v, max);       // logits row becomes exp(l − max)
-            loss -= Math.log(w.logits[off + y[r]] / sum);
-            VectorOps.scale(1f / (sum * b), w.logits, off, v);         // softmax / b
-            w.logits[off + y[r]] -= 1f / b;                            // (softmax − onehot) / b
-        }
+        // each row becomes (softmax − onehot) / b, the gradient of the batch mean
+        for (int r = 0; r < b; r++) loss += DecoderTrainer.crossEntropyRow(w.logits, r * v, v, y[r], 1f / b);
         Gemm.gemm(false, true, b, c, v, w.logits, 0, v, head, 0, v, w.dz, 0, c, false);   // dz = dlogits · headᵀ
         Gemm.gemm(true, false, c, c, b, w.dz, 0, c, x, 0, c, grad, 0, c, false);          // dA = dzᵀ · x
         return loss / b;
@@ -177,14 +173,5 @@ public final class DraftAdapterTrainer {
             for (int r = 0; r < b; r++) if (TokenMath.argmax(w.logits, r * v, v) == d.target()[r0 + r]) hits++;
         }
         return (double) hits / (to - from);
-    }
-
-    private static void adam(float[] p, float[] g, float[] m, float[] v, long step, double lr) {
-        double b1 = 0.9, b2 = 0.999, c1 = 1 - Math.pow(b1, step), c2 = 1 - Math.pow(b2, step);
-        for (int i = 0; i < p.length; i++) {
-            m[i] = (float) (b1 * m[i] + (1 - b1) * g[i]);
-            v[i] = (float) (b2 * v[i] + (1 - b2) * g[i] * g[i]);
-            p[i] -= (float) (lr * (m[i] / c1) / (Math.sqrt(v[i] / c2) + 1e-8));
-        }
     }
 }

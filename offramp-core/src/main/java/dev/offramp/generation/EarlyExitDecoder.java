@@ -138,7 +138,6 @@ public final class EarlyExitDecoder {
         return exit;
     }
 
-    /** What a greedy run produced. */
     /** What a greedy run produced; verifications counts the deep steps of speculative decoding (0 otherwise). */
     public record Generated(int[] tokens, int[] exitLayers, long decodeNanos, int verifications) {
         public double meanExitLayer() {
